@@ -1,0 +1,1 @@
+"""Honest evaluation: cross-validation by conversation, one prefix at a time."""
