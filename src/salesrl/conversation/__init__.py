@@ -1,7 +1,13 @@
-"""The conversation schema and its JSONL format."""
+"""The conversation schema, its JSONL format and the shared act vocabulary."""
 
 from salesrl.conversation.acts import OBJECTION_ACTS, SPIN_ACTS, CustomerAct, RepAct
-from salesrl.conversation.io import DataError, iter_jsonl, parse_conversation, read_jsonl, write_jsonl
+from salesrl.conversation.io import (
+    DataError,
+    iter_jsonl,
+    parse_conversation,
+    read_jsonl,
+    write_jsonl,
+)
 from salesrl.conversation.schema import (
     Conversation,
     Metadata,
@@ -12,6 +18,19 @@ from salesrl.conversation.schema import (
 )
 
 __all__ = [
-    "OBJECTION_ACTS", "SPIN_ACTS", "Conversation", "CustomerAct", "DataError", "RepAct", "Metadata", "Outcome", "Role", "Turn", "TurnAnnotations",
-    "iter_jsonl", "parse_conversation", "read_jsonl", "write_jsonl",
+    "OBJECTION_ACTS",
+    "SPIN_ACTS",
+    "Conversation",
+    "CustomerAct",
+    "DataError",
+    "Metadata",
+    "Outcome",
+    "RepAct",
+    "Role",
+    "Turn",
+    "TurnAnnotations",
+    "iter_jsonl",
+    "parse_conversation",
+    "read_jsonl",
+    "write_jsonl",
 ]

@@ -52,8 +52,8 @@ class Turn(BaseModel):
     role: Role
     text: str
     speaker: str | None = None
-    start: float | None = Field(default=None, ge=0.0)
-    end: float | None = Field(default=None, ge=0.0)
+    start: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
+    end: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
     annotations: TurnAnnotations | None = None
 
     @field_validator("text")
@@ -120,5 +120,8 @@ class Conversation(BaseModel):
             raise ValueError(f"prefix length {n_turns} outside 0..{len(self.turns)}")
         turns = [t.model_copy(update={"annotations": None}) for t in self.turns[:n_turns]]
         return Conversation.model_construct(
-            id=self.id, turns=turns, outcome=Outcome.UNKNOWN, metadata=self.metadata
+            id=self.id,
+            turns=turns,
+            outcome=Outcome.UNKNOWN,
+            metadata=self.metadata.model_copy(deep=True),
         )
