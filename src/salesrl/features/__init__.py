@@ -1,0 +1,1 @@
+"""Turn-level features: text embeddings and the features built on them."""
