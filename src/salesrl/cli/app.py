@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from salesrl.conversation import DataError
+from salesrl.features.embeddings import EmbeddingError
 
 app = typer.Typer(
     name="salesrl",
@@ -30,7 +31,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (DataError, FileNotFoundError) as exc:
+        except (DataError, EmbeddingError, FileNotFoundError) as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             sys.exit(2)
 
