@@ -1,0 +1,87 @@
+"""``salesrl evaluate``: cross-validate conversion predictors on labelled conversations."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from salesrl.cli.app import app, console, friendly_errors
+from salesrl.conversation import read_jsonl
+
+
+def _models(names: list[str]) -> list[str]:
+    from salesrl.evaluation.predictor import available
+
+    choices = available()
+    if "all" in names:
+        return list(choices)
+    unknown = [n for n in names if n not in choices]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown model {unknown[0]!r}; choose from: {', '.join(['all', *choices])}",
+            param_hint="'--model'")
+    return list(dict.fromkeys(names))
+
+
+@app.command()
+@friendly_errors
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="Labelled salesrl JSONL.")],
+    model: Annotated[list[str], typer.Option(
+        "--model", help="Registered model name (repeatable), or 'all'.")],
+    cv: Annotated[int, typer.Option("--cv", min=2, help="Number of folds.")] = 5,
+    repeats: Annotated[int, typer.Option(
+        "--repeats", min=1, help="Repeats of the k-fold split (seeds 0..repeats-1).")] = 3,
+    test: Annotated[Path | None, typer.Option(
+        "--test", help="Labelled JSONL to test on; then --data is the training set, no CV.")
+    ] = None,
+    max_turn: Annotated[int, typer.Option(
+        "--max-turn", min=0, help="Also score absolute turns 1..N.")] = 30,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write every number.")] = None,
+    markdown_out: Annotated[Path | None, typer.Option(
+        "--markdown", help="Write the Markdown table.")] = None,
+    plot_out: Annotated[Path | None, typer.Option(
+        "--plot", help="Write a PNG of AUC and Brier against prefix fraction.")] = None,
+) -> None:
+    """Score each model's P(conversion) at 25/50/75/100 % of every conversation and per turn."""
+    from salesrl.evaluation.protocol import evaluate as run_protocol
+    from salesrl.evaluation.report import (
+        build_report,
+        data_summary,
+        markdown_table,
+        write_json,
+        write_markdown,
+        write_plot,
+    )
+
+    names = _models(model)
+    conversations = read_jsonl(data, require_outcome=True)
+    test_convs = read_jsonl(test, require_outcome=True) if test is not None else None
+
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("evaluating", total=None)
+
+        def tick(done: int, total: int, what: str) -> None:
+            progress.update(task, completed=done, total=total, description=what)
+
+        result = run_protocol(names, conversations, test=test_convs, n_splits=cv,
+                              repeats=repeats, max_turn=max_turn, progress=tick)
+    elapsed = time.perf_counter() - started
+
+    report = build_report(
+        result, data=data_summary(conversations, data),
+        test_data=data_summary(test_convs, test) if test_convs is not None else None)
+    report["protocol"]["seconds"] = round(elapsed, 2)
+    console.print(markdown_table(report), highlight=False, soft_wrap=True, markup=False)
+    console.print(f"{len(names)} model(s), {len(result.folds)} fold(s), {elapsed:.1f} s")
+    for out, writer in ((json_out, write_json), (markdown_out, write_markdown),
+                        (plot_out, write_plot)):
+        if out is not None:
+            writer(report, out)
+            console.print(f"wrote {out}")
