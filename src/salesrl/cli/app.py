@@ -36,3 +36,9 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(2)
 
     return wrapper
+
+
+@app.callback()
+def _root() -> None:
+    """salesrl: turn-by-turn conversion probability for sales conversations."""
+    # A callback keeps typer in group mode even when only one command is registered.
