@@ -1,0 +1,73 @@
+"""Text normalisation and the cheap surface statistics every signal needs, computed once a turn."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from salesrl.features.signals.lexicons import IMPERATIVE_QUESTIONS, QUESTION_OPENINGS
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_QMARKS = re.compile(r"\?+")
+_IMPERATIVE = re.compile(IMPERATIVE_QUESTIONS)
+_AUX = frozenset({"do", "does", "did", "is", "are", "was", "were", "can", "could", "would",
+                  "will", "should", "have", "has", "may", "shall"})
+_SUBJECTS = frozenset({"you", "we", "i", "they", "it", "there", "your", "that", "this", "he",
+                       "she", "the", "anyone", "anybody", "someone", "our", "my"})
+_OPENINGS = frozenset(QUESTION_OPENINGS)
+
+
+class TextStats(NamedTuple):
+    """Surface statistics of one utterance; ``norm`` is the lower-cased, cleaned text."""
+
+    norm: str
+    n_words: int
+    n_chars: int
+    n_question_marks: int
+    n_question_openings: int
+    imperative_question: bool
+
+    @property
+    def n_questions(self) -> int:
+        """Questions in the turn: '?'-marked ones, or unmarked interrogatives when none is."""
+        return self.n_question_marks or self.n_question_openings
+
+    @property
+    def is_question(self) -> bool:
+        """True if the turn asks something, including "Tell me about ..." imperatives."""
+        return self.n_questions > 0 or self.imperative_question
+
+
+def normalise(text: str) -> str:
+    """Lower-case, straighten apostrophes and collapse whitespace."""
+    return _SPACE.sub(" ", text.translate(_APOSTROPHES).lower()).strip()
+
+
+def _is_interrogative(words: list[str]) -> bool:
+    if not words:
+        return False
+    if words[0] in _AUX:  # "do you ...?" asks, "do it." orders
+        return len(words) > 1 and words[1] in _SUBJECTS and words[:2] != ["do", "it"]
+    return words[0] in _OPENINGS
+
+
+def analyse(text: str) -> TextStats:
+    """Compute :class:`TextStats`. Unmarked questions are counted only in a turn with no '?'
+    at all: a transcript that punctuates questions is trusted to punctuate all of them."""
+    norm = normalise(text)
+    marks = len(_QMARKS.findall(norm))
+    openings = 0
+    if not marks:
+        for sentence in _SENTENCE_END.split(norm):
+            openings += _is_interrogative(_WORD.findall(sentence)[:2])
+    return TextStats(
+        norm=norm,
+        n_words=len(_WORD.findall(norm)),
+        n_chars=len(text.strip()),
+        n_question_marks=marks,
+        n_question_openings=openings,
+        imperative_question=bool(_IMPERATIVE.search(norm)),
+    )

@@ -1,0 +1,77 @@
+"""Per-turn surface features: length, timing, questions, sentiment, hedges, numbers and prices.
+
+Sentiment is VADER (Hutto & Gilbert, 2014): the normalised ``compound`` score in [-1, 1] and the
+``pos`` / ``neg`` proportions. Hedge cues follow Lakoff (1973) and Hyland (1998); the money and
+urgency lexicons are ours (:mod:`salesrl.features.signals.lexicons`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from salesrl.conversation.schema import Role, Turn
+from salesrl.features.signals import lexicons as lx
+from salesrl.features.signals.text import TextStats, analyse
+
+TURN_FEATURE_NAMES: tuple[str, ...] = (
+    "turn_is_rep",
+    "turn_words",
+    "turn_chars",
+    "turn_has_time",  # 1 when start and end are both known
+    "turn_duration_s",  # end - start, 0 when unknown
+    "turn_has_gap",  # 1 when this turn's start and the previous turn's end are known
+    "turn_gap_s",  # silence before the turn (clipped at 0), 0 when unknown
+    "turn_questions",
+    "turn_sentiment",  # VADER compound
+    "turn_sentiment_pos",
+    "turn_sentiment_neg",
+    "turn_hedges",
+    "turn_numbers",
+    "turn_money",
+    "turn_urgency",
+)
+
+_HEDGES = tuple(re.compile(p) for p in lx.HEDGES)
+_MONEY = tuple(re.compile(p) for p in lx.MONEY)
+_URGENCY = tuple(re.compile(p) for p in lx.URGENCY)
+_NUMBER = re.compile(lx.NUMBER)
+
+
+@lru_cache(maxsize=1)
+def _vader():  # noqa: ANN202 - third-party type
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def sentiment(text: str) -> tuple[float, float, float]:
+    """VADER (compound, pos, neg) of raw text (case and punctuation matter to VADER)."""
+    s = _vader().polarity_scores(text)
+    return float(s["compound"]), float(s["pos"]), float(s["neg"])
+
+
+def _count(patterns: tuple[re.Pattern, ...], norm: str) -> int:
+    return sum(len(p.findall(norm)) for p in patterns)
+
+
+def turn_features(turn: Turn, prev_end: float | None = None,
+                  stats: TextStats | None = None) -> dict[str, float]:
+    """Features of one turn, keyed by :data:`TURN_FEATURE_NAMES` (in that order).
+
+    ``prev_end`` is the end time of the previous turn, if known. ``stats`` may be passed when
+    :func:`salesrl.features.signals.text.analyse` was already run on ``turn.text``.
+    """
+    st = stats if stats is not None else analyse(turn.text)
+    has_time = turn.start is not None and turn.end is not None
+    duration = float(turn.end - turn.start) if has_time else 0.0  # type: ignore[operator]
+    has_gap = turn.start is not None and prev_end is not None
+    gap = max(0.0, float(turn.start) - float(prev_end)) if has_gap else 0.0  # type: ignore[arg-type]
+    compound, pos, neg = sentiment(turn.text)
+    values = (
+        float(turn.role is Role.REP), float(st.n_words), float(st.n_chars), float(has_time),
+        duration, float(has_gap), gap, float(st.n_questions), compound, pos, neg,
+        float(_count(_HEDGES, st.norm)), float(len(_NUMBER.findall(st.norm))),
+        float(_count(_MONEY, st.norm)), float(_count(_URGENCY, st.norm)),
+    )
+    return dict(zip(TURN_FEATURE_NAMES, values, strict=True))
