@@ -1,0 +1,87 @@
+"""Adapter from :class:`~salesrl.agent.model.ConversionAgent` to the evaluation interface.
+
+:class:`AgentPredictor` is a :class:`~salesrl.evaluation.predictor.ConversionPredictor` given
+the state tracker as a callable ``encode(conversation) -> (T, obs_dim)`` (row ``t`` from turns
+``0..t`` only). Registering it (``@register("agent", ...)``) is left to the code that owns the
+tracker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Self
+
+import numpy as np
+
+from salesrl.agent.adversarial import make_counterexamples
+from salesrl.agent.config import TrainConfig
+from salesrl.agent.data import Episodes, ObsLayout
+from salesrl.agent.model import ConversionAgent
+from salesrl.conversation import Conversation
+from salesrl.evaluation.predictor import ConversionPredictor
+
+Encoder = Callable[[Conversation], np.ndarray]
+
+
+class AgentPredictor(ConversionPredictor):
+    """The RL agent behind the evaluation harness.
+
+    ``fit`` encodes the labelled conversations (and, when ``config.adversarial_rate > 0``,
+    ``adversarial_fraction * n`` reversal and as many perturbed counter-examples) and trains a
+    :class:`ConversionAgent`. ``predict_proba`` encodes each conversation once, at its longest
+    requested prefix, and reads the row of each prefix length (valid because the encoder is
+    causal); a prefix with no turns gets the training base rate.
+    """
+
+    name = "agent"
+
+    def __init__(self, encode: Encoder, layout: ObsLayout, config: TrainConfig | None = None,
+                 *, embedding_backend: str = "unknown", embedding_dim: int = 0,
+                 adversarial_fraction: float = 0.2) -> None:
+        self.encode = encode
+        self.layout = layout
+        self.config = config
+        self.embedding_backend = embedding_backend
+        self.embedding_dim = embedding_dim
+        self.adversarial_fraction = adversarial_fraction
+
+    def fit(self, conversations: Sequence[Conversation]) -> Self:
+        cfg = self.config or TrainConfig.preset("default")
+        convs = [c for c in conversations if c.converted is not None and len(c.turns)]
+        eps = Episodes.from_conversations(convs, self.encode, self.layout)
+        adv = None
+        if cfg.adversarial_rate > 0:
+            n = int(round(self.adversarial_fraction * len(convs)))
+            extra = [c for c in make_counterexamples(convs, n, n, seed=cfg.seed) if len(c.turns)]
+            if extra:
+                adv = Episodes.from_conversations(extra, self.encode, self.layout)
+        self.agent_ = ConversionAgent(cfg, layout=self.layout,
+                                      embedding_backend=self.embedding_backend,
+                                      embedding_dim=self.embedding_dim).fit(eps, adversarial=adv)
+        self.base_rate_ = float(np.mean([c.label for c in convs])) if convs else 0.5
+        return self
+
+    def predict_proba(self, prefixes: Sequence[Conversation]) -> np.ndarray:
+        out = np.full(len(prefixes), getattr(self, "base_rate_", 0.5), dtype=np.float64)
+        longest: dict[str, Conversation] = {}
+        for c in prefixes:
+            if c.id not in longest or len(c.turns) > len(longest[c.id].turns):
+                longest[c.id] = c
+        rows: dict[str, np.ndarray] = {}
+        for cid, c in longest.items():
+            if len(c.turns):
+                rows[cid] = np.asarray(self.encode(c), dtype=np.float32)
+        want, where = [], []
+        for i, c in enumerate(prefixes):
+            if not len(c.turns):
+                continue
+            full = longest[c.id]
+            if [t.text for t in c.turns] != [t.text for t in full.turns[: len(c.turns)]]:
+                row = np.asarray(self.encode(c), dtype=np.float32)[-1]
+            else:
+                row = rows[c.id][len(c.turns) - 1]
+            want.append(row)
+            where.append(i)
+        if want:
+            out[where] = self.agent_.predict_proba_rows(np.stack(want))
+        return out

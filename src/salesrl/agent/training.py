@@ -1,0 +1,484 @@
+"""The SalesRLAgent training recipe, every piece switchable through :class:`TrainConfig`.
+
+1. **Warm start** (``warm_start``): supervised pre-training of the actor (encoder + logit
+   head) on the outcome with the log loss over every turn; minibatches, early stopping on a
+   validation split. This is behaviour cloning of the ideal forecaster, the usual way to
+   start policy-gradient training close to a good policy.
+2. **Conservative PPO** (``use_ppo``; Schulman et al., "Proximal Policy Optimization
+   Algorithms", 2017) in :class:`~salesrl.agent.env.ConversationReplayEnv`: small clip range,
+   ``target_kl`` early stop, small learning rate, AdamW weight decay, optional entropy bonus,
+   small initial ``log_std`` so sampled probabilities stay near the mean. The critic gets a
+   short regression pre-fit on the warm-started policy's returns, and it has its own encoder
+   (``share_features_extractor=False``) so value-loss gradients never move the actor's.
+3. **Adaptive learning rate by prediction difficulty** (``adaptive_lr``), exact rules:
+
+   * warm start: after each visit, a conversation's difficulty ``d_i`` is its mean Brier
+     term ``(p - y)^2`` over its rows (as predicted in that minibatch). Its rows' loss weight
+     at the next visit is ``clip((d_i / mean(d)) ** alpha, lo, hi)`` (``alpha =
+     difficulty_alpha``, ``(lo, hi) = difficulty_clip``), renormalised to mean 1 within the
+     minibatch: the same overall step, larger per-sample steps on harder conversations;
+   * PPO: ``lr = ppo_lr * clip((D / D_ref) ** alpha, lo, hi)``, where ``D`` is an
+     exponential moving average (half-life ``difficulty_halflife`` steps) of the Brier term
+     of the actions taken and ``D_ref`` its value after the first rollout; SB3 reads it at
+     every update through a learning-rate schedule object.
+4. **Curriculum** (``curriculum``): short conversations first
+   (:class:`~salesrl.agent.env.CurriculumSchedule`), over warm-start epochs and PPO steps.
+5. **Adversarial counter-examples** (``adversarial_rate``): episodes built by
+   :mod:`salesrl.agent.adversarial` and embedded by the state tracker, drawn at this rate.
+6. **Ensemble** (``ensemble_size``): K members on bootstrap resamples of the conversations
+   with different seeds (Lakshminarayanan et al., "Simple and Scalable Predictive
+   Uncertainty Estimation using Deep Ensembles", NeurIPS 2017); the mean is taken in logit or
+   probability space and the spread is kept for the confidence module.
+7. **Balanced sampling** (``balance``): outcome x industry cells drawn equally often
+   (:func:`~salesrl.agent.env.balance_weights`); the induced prior shift is undone by a
+   logit offset ``logit(pi) - logit(pi_sampled)`` (Saerens et al., Neural Computation 2002).
+
+Then retrieval features (``retrieval``, :mod:`salesrl.agent.retrieval`) and post-hoc
+calibration (``calibration``, :mod:`salesrl.agent.calibration`) on the validation split.
+:class:`TrainConfig` lives in :mod:`salesrl.agent.config` and is re-exported here.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from salesrl.agent.calibration import Calibrator, fit_calibrator
+from salesrl.agent.config import TrainConfig
+from salesrl.agent.data import Episodes, ObsLayout, stratified_split
+from salesrl.agent.env import (
+    ConversationReplayEnv,
+    balance_logit_offset,
+    balance_weights,
+    score,
+)
+from salesrl.agent.networks import (
+    PolicyNet,
+    ValueNet,
+    combine_logits,
+    member_logits,
+    set_dropout,
+)
+from salesrl.agent.retrieval import N_FEATURES, RetrievalIndex
+
+__all__ = ["DifficultyLR", "FitResult", "TrainConfig", "add_retrieval", "difficulty_weights",
+           "prefit_critic", "train_ppo", "train_salesrl_agent", "warm_start"]
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+class _RowTable:
+    """All rows of some Episodes as one tensor, addressable by conversation."""
+
+    def __init__(self, eps: Episodes) -> None:
+        x, y, conv = eps.rows()
+        self.x = torch.from_numpy(x)
+        self.y = torch.from_numpy(y)
+        self.lengths = eps.lengths
+        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+
+    def row_index(self, convs: np.ndarray, cut: int | None = None) -> tuple[np.ndarray, ...]:
+        lens = self.lengths[convs] if cut is None else np.minimum(self.lengths[convs], cut)
+        rows = np.concatenate([self.starts[c] + np.arange(n) for c, n in zip(convs, lens,
+                                                                             strict=True)])
+        owner = np.repeat(np.arange(len(convs)), lens)
+        return rows, owner
+
+
+def _log_loss(actor: nn.Module, x: torch.Tensor, y: torch.Tensor, offset: float = 0.0,
+              batch: int = 4096) -> float:
+    actor.eval()
+    with torch.no_grad():
+        z = torch.cat([actor(x[i : i + batch]) for i in range(0, len(x), batch)])
+        return float(nn.functional.binary_cross_entropy_with_logits(z + offset, y))
+
+
+# -- (1) supervised warm start ----------------------------------------------------------------
+
+def difficulty_weights(difficulty: np.ndarray, keys: np.ndarray, alpha: float,
+                       clip: tuple[float, float]) -> np.ndarray:
+    """Per-row loss weights of a minibatch (rule (3) of the module docstring).
+
+    ``difficulty[i]`` is conversation ``i``'s last mean Brier term (NaN: not seen yet, weight
+    1); row weight ``clip((d / mean(d)) ** alpha, *clip)``, renormalised to mean 1.
+    """
+    d = difficulty[keys]
+    rw = np.ones(len(keys))
+    seen = np.isfinite(difficulty)
+    if seen.any():
+        mean_d = float(difficulty[seen].mean())
+        ok = np.isfinite(d)
+        if mean_d > 0:
+            rw[ok] = np.clip((d[ok] / mean_d) ** alpha, *clip)
+    return rw / rw.mean()
+
+
+def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: TrainConfig,
+               *, weights: np.ndarray | None = None, adversarial: Episodes | None = None,
+               val_offset: float = 0.0, seed: int = 0) -> dict[str, Any]:
+    """Supervised pre-training of ``actor`` on the outcome (log loss over all turns).
+
+    Each epoch draws ``len(train)`` conversations (a plain shuffle when sampling is uniform;
+    weighted draws with replacement under balancing / curriculum / adversarial mixing), then
+    runs AdamW over shuffled row minibatches. Early stopping keeps the weights with the best
+    validation log loss (of ``logit + val_offset``, the balancing correction; patience
+    ``ws_patience``, not counted before the curriculum ramp ends). Returns a history dict.
+    """
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    tab = _RowTable(train)
+    adv = adversarial if adversarial is not None and len(adversarial) else None
+    atab = _RowTable(adv) if adv is not None else None
+    rate = cfg.adversarial_rate if adv is not None else 0.0
+    w = np.ones(len(train)) if weights is None else np.asarray(weights, dtype=np.float64)
+    sched = cfg.schedule()
+    vx = vy = None
+    if val is not None and len(val):
+        vtab = _RowTable(val)
+        vx, vy = vtab.x, vtab.y
+    opt = torch.optim.AdamW(actor.parameters(), lr=cfg.ws_lr, weight_decay=cfg.ws_weight_decay)
+    n_adv_convs = len(adv) if adv is not None else 0
+    difficulty = np.full(len(train) + n_adv_convs, np.nan)
+    best, best_state, bad = math.inf, copy.deepcopy(actor.state_dict()), 0
+    hist: dict[str, Any] = {"train_loss": [], "val_loss": [], "pool": []}
+    longest = int(train.lengths.max())
+    uniform = np.allclose(w, w[0])
+    for epoch in range(cfg.ws_epochs):
+        progress = epoch / max(1, cfg.ws_epochs - 1)
+        elig = sched.eligible(train.lengths, progress) if sched else np.ones(len(train), bool)
+        cut = sched.truncation(progress, longest) if sched else None
+        n_adv = int(round(rate * len(train)))
+        n_main = len(train) - n_adv
+        p = w * elig
+        if uniform and elig.all() and n_adv == 0:
+            convs = rng.permutation(len(train))
+        else:
+            convs = rng.choice(len(train), size=n_main, p=p / p.sum())
+        rows, owner = tab.row_index(convs, cut)
+        x_all, y_all = tab.x[rows], tab.y[rows]
+        key = convs[owner]
+        if n_adv and atab is not None:
+            aconvs = rng.integers(len(adv), size=n_adv)
+            arows, aowner = atab.row_index(aconvs)
+            x_all = torch.cat([x_all, atab.x[arows]])
+            y_all = torch.cat([y_all, atab.y[arows]])
+            key = np.concatenate([key, len(train) + aconvs[aowner]])
+        hist["pool"].append(int(elig.sum()))
+        order = rng.permutation(len(y_all))
+        actor.train()
+        tot, cnt = 0.0, 0
+        for lo in range(0, len(order), cfg.ws_batch_size):
+            b = order[lo : lo + cfg.ws_batch_size]
+            z = actor(x_all[b])
+            yb = y_all[b]
+            per = nn.functional.binary_cross_entropy_with_logits(z, yb, reduction="none")
+            kb = key[b]
+            if cfg.adaptive_lr:
+                rw = difficulty_weights(difficulty, kb, cfg.difficulty_alpha,
+                                        cfg.difficulty_clip)
+                loss = (per * torch.from_numpy(rw.astype(np.float32))).mean()
+            else:
+                loss = per.mean()
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(actor.parameters(), 5.0)
+            opt.step()
+            tot += float(per.detach().sum())
+            cnt += len(b)
+            with torch.no_grad():
+                sq = ((torch.sigmoid(z) - yb) ** 2).numpy()
+            # mean Brier term per conversation in this minibatch
+            uk, inv = np.unique(kb, return_inverse=True)
+            difficulty[uk] = np.bincount(inv, weights=sq) / np.bincount(inv)
+        hist["train_loss"].append(tot / max(cnt, 1))
+        if vx is not None:
+            vl = _log_loss(actor, vx, vy, val_offset)
+            hist["val_loss"].append(vl)
+            if vl < best - 1e-4:
+                best, best_state, bad = vl, copy.deepcopy(actor.state_dict()), 0
+            else:
+                bad += 1
+                if bad >= cfg.ws_patience and progress >= (cfg.curriculum_ramp if sched else 0):
+                    break
+    if vx is not None:
+        actor.load_state_dict(best_state)
+        hist["best_val_loss"] = best
+    hist["epochs"] = len(hist["train_loss"])
+    actor.eval()
+    return hist
+
+
+def prefit_critic(critic: ValueNet, actor: PolicyNet, train: Episodes, cfg: TrainConfig,
+                  *, base_rate: float, seed: int = 0) -> dict[str, Any]:
+    """Regress the critic on the discounted returns of the (deterministic) warm-started actor,
+    so PPO's first advantages are not dominated by an untrained value head."""
+    torch.manual_seed(seed)
+    critic.encoder.load_state_dict(actor.encoder.state_dict())
+    tab = _RowTable(train)
+    with torch.no_grad():
+        actor.eval()
+        z = torch.cat([actor(tab.x[i : i + 4096]) for i in range(0, len(tab.x), 4096)])
+        z = z.clamp(-cfg.action_bound, cfg.action_bound).numpy()
+    r = score(1 / (1 + np.exp(-z)), tab.y.numpy(), cfg.reward, base_rate)
+    ret = np.empty_like(r)
+    for s, n in zip(tab.starts, tab.lengths, strict=True):
+        g = 0.0
+        for t in range(s + n - 1, s - 1, -1):
+            g = r[t] + cfg.gamma * g
+            ret[t] = g
+    target = torch.from_numpy(ret.astype(np.float32))
+    opt = torch.optim.AdamW(critic.parameters(), lr=cfg.ws_lr, weight_decay=cfg.ws_weight_decay)
+    rng = np.random.default_rng(seed)
+    critic.train()
+    losses = []
+    for _ in range(cfg.critic_prefit_epochs):
+        order = rng.permutation(len(target))
+        tot = 0.0
+        for lo in range(0, len(order), cfg.ws_batch_size):
+            b = order[lo : lo + cfg.ws_batch_size]
+            loss = nn.functional.mse_loss(critic(tab.x[b]), target[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += float(loss.detach()) * len(b)
+        losses.append(tot / len(order))
+    critic.eval()
+    return {"critic_mse": losses}
+
+
+# -- (2)-(3) PPO with a difficulty-driven learning rate ---------------------------------------
+
+class DifficultyLR:
+    """SB3 learning-rate schedule driven by how hard recent episodes are (see module doc).
+
+    ``update(sq_errs)`` feeds Brier terms of recent steps; calling the object (as SB3 does with
+    ``progress_remaining``) returns ``base * clip((D / D_ref) ** alpha, lo, hi)``.
+    """
+
+    def __init__(self, base: float, alpha: float = 0.5, clip: tuple[float, float] = (0.5, 2.0),
+                 halflife: float = 2048.0, enabled: bool = True) -> None:
+        self.base = base
+        self.alpha = alpha
+        self.clip = clip
+        self.decay = 0.5 ** (1.0 / max(halflife, 1.0))
+        self.enabled = enabled
+        self.ema: float | None = None
+        self.ref: float | None = None
+        self.trace: list[float] = []
+
+    def update(self, sq_errs: np.ndarray) -> None:
+        for v in np.asarray(sq_errs, dtype=np.float64).reshape(-1):
+            prev = float(v) if self.ema is None else self.ema
+            self.ema = self.decay * prev + (1 - self.decay) * float(v)
+
+    def freeze_reference(self) -> None:
+        if self.ref is None and self.ema is not None:
+            self.ref = max(self.ema, 1e-6)
+
+    def __call__(self, progress_remaining: float) -> float:
+        lr = self.base
+        if self.enabled and self.ref is not None and self.ema is not None:
+            lr = self.base * float(np.clip((self.ema / self.ref) ** self.alpha, *self.clip))
+        self.trace.append(lr)
+        return lr
+
+
+def train_ppo(actor: PolicyNet, critic: ValueNet | None, train: Episodes, cfg: TrainConfig,
+              *, weights: np.ndarray | None = None, adversarial: Episodes | None = None,
+              base_rate: float | None = None, seed: int = 0) -> dict[str, Any]:
+    """Fine-tune ``actor`` (in place) with conservative PPO in the replay environment."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from salesrl.agent.networks import SalesFeaturesExtractor, extract_from_sb3, load_into_sb3
+
+    layout = actor.encoder.layout
+    sched = cfg.schedule()
+
+    def make_env() -> ConversationReplayEnv:
+        return ConversationReplayEnv(train, reward=cfg.reward, action_bound=cfg.action_bound,
+                                     weights=weights, curriculum=sched, adversarial=adversarial,
+                                     adversarial_rate=cfg.adversarial_rate,
+                                     base_rate=base_rate)
+
+    venv = DummyVecEnv([make_env for _ in range(cfg.n_envs)])
+    lr = DifficultyLR(cfg.ppo_lr, cfg.difficulty_alpha, cfg.difficulty_clip,
+                      cfg.difficulty_halflife, enabled=cfg.adaptive_lr)
+    policy_kwargs = dict(
+        features_extractor_class=SalesFeaturesExtractor,
+        features_extractor_kwargs=dict(layout=layout.to_dict(),
+                                       state_hidden=tuple(cfg.state_hidden),
+                                       gru_hidden=cfg.gru_hidden, dropout=0.0),
+        share_features_extractor=False,
+        net_arch=dict(pi=list(cfg.pi_arch), vf=list(cfg.vf_arch)),
+        activation_fn=nn.Tanh,
+        log_std_init=cfg.log_std_init,
+        optimizer_class=torch.optim.AdamW,
+        optimizer_kwargs=dict(weight_decay=cfg.ppo_weight_decay),
+    )
+    batch = min(cfg.ppo_batch_size, cfg.n_steps * cfg.n_envs)
+    model = PPO("MlpPolicy", venv, learning_rate=lr, n_steps=cfg.n_steps, batch_size=batch,
+                n_epochs=cfg.ppo_epochs, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
+                clip_range=cfg.clip_range, ent_coef=cfg.ent_coef, vf_coef=cfg.vf_coef,
+                max_grad_norm=cfg.max_grad_norm, target_kl=cfg.target_kl,
+                policy_kwargs=policy_kwargs, seed=seed, device="cpu", verbose=0)
+    if cfg.warm_start:
+        load_into_sb3(model.policy, actor, critic)
+    else:
+        # keep the input standardisation fitted on the data
+        for enc in (model.policy.pi_features_extractor, model.policy.vf_features_extractor):
+            for name in ("in_mean", "in_std", "turn_mean", "turn_std"):
+                getattr(enc.encoder, name).copy_(getattr(actor.encoder, name))
+    total = cfg.ppo_steps
+    stats: dict[str, list[float]] = {"approx_kl": [], "clip_fraction": [], "difficulty": [],
+                                     "mean_reward": []}
+
+    class _Callback(BaseCallback):
+        def _on_step(self) -> bool:
+            sq = [i["sq_err"] for i in self.locals.get("infos", []) if "sq_err" in i]
+            lr.update(np.array(sq))
+            return True
+
+        def _on_rollout_start(self) -> None:
+            self.training_env.env_method("set_progress", self.num_timesteps / max(total, 1))
+            vals = self.model.logger.name_to_value
+            for k in ("approx_kl", "clip_fraction"):
+                if f"train/{k}" in vals:
+                    stats[k].append(float(vals[f"train/{k}"]))
+
+        def _on_rollout_end(self) -> None:
+            lr.freeze_reference()
+            stats["difficulty"].append(lr.ema if lr.ema is not None else float("nan"))
+            stats["mean_reward"].append(float(self.model.rollout_buffer.rewards.mean()))
+
+    t0 = time.perf_counter()
+    model.learn(total_timesteps=total, callback=_Callback())
+    elapsed = time.perf_counter() - t0
+    extract_from_sb3(model.policy, actor)
+    actor.eval()
+    venv.close()
+    return {"ppo_seconds": elapsed, "ppo_timesteps": int(model.num_timesteps),
+            "steps_per_second": model.num_timesteps / max(elapsed, 1e-9),
+            "lr_trace": lr.trace, **stats}
+
+
+# -- the whole recipe -------------------------------------------------------------------------
+
+@dataclass
+class FitResult:
+    """What :func:`train_salesrl_agent` learns."""
+
+    input_layout: ObsLayout
+    layout: ObsLayout
+    members: list[PolicyNet]
+    calibrator: Calibrator
+    retrieval: RetrievalIndex | None
+    offsets: np.ndarray
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def add_retrieval(eps: Episodes, index: RetrievalIndex, layout: ObsLayout,
+                  leave_one_out: bool) -> Episodes:
+    """Append the retrieval features to every row (``leave_one_out``: mask own conversation)."""
+    new_layout = layout.with_extra(layout.extra_dim + N_FEATURES)
+
+    def fn(o: np.ndarray, i: int) -> np.ndarray:
+        ids = np.array([eps.ids[i]] * len(o), dtype=object) if leave_one_out else None
+        return np.concatenate([o, index.transform(layout.state_part(o), ids)], axis=1)
+
+    return eps.map_obs(fn, new_layout)
+
+
+def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
+                        val_episodes: Episodes | None = None,
+                        adversarial: Episodes | None = None,
+                        layout: ObsLayout | None = None) -> FitResult:
+    """Run the recipe: split, retrieval, K x (warm start -> critic pre-fit -> PPO), calibrate."""
+    cfg.validate()
+    layout = layout or episodes.layout or ObsLayout(state_dim=episodes.obs_dim)
+    if layout.obs_dim != episodes.obs_dim:
+        raise ValueError(f"layout.obs_dim {layout.obs_dim} != episodes obs_dim "
+                         f"{episodes.obs_dim}")
+    rng = np.random.default_rng(cfg.seed)
+    if val_episodes is None and cfg.val_fraction > 0 and len(episodes) >= 10:
+        tr_idx, va_idx = stratified_split(episodes, cfg.val_fraction, cfg.seed)
+        train, val = episodes.subset(tr_idx), episodes.subset(va_idx)
+    else:
+        train, val = episodes, val_episodes
+    adv = adversarial if adversarial is not None and len(adversarial) and \
+        cfg.adversarial_rate > 0 else None
+    if val is not None and len(val) and val.obs_dim != train.obs_dim:
+        raise ValueError("validation episodes have a different obs_dim")
+    index = None
+    work_layout = layout
+    if cfg.retrieval:
+        x, y, conv = train.rows()
+        index = RetrievalIndex(cfg.retrieval_k, cfg.retrieval_proj_dim, cfg.retrieval_metric,
+                               cfg.retrieval_max_rows, cfg.seed)
+        index.fit(layout.state_part(x), y, np.asarray(train.ids, dtype=object)[conv])
+        work_layout = layout.with_extra(layout.extra_dim + N_FEATURES)
+        train = add_retrieval(train, index, layout, leave_one_out=True)
+        if val is not None and len(val):
+            val = add_retrieval(val, index, layout, leave_one_out=False)
+        if adv is not None:
+            adv = add_retrieval(adv, index, layout, leave_one_out=False)
+    base_rate = float(np.repeat(train.labels, train.lengths).mean())
+    members: list[PolicyNet] = []
+    history: list[dict[str, Any]] = []
+    offsets = []
+    for k in range(cfg.ensemble_size):
+        seed = cfg.seed + 1000 * k
+        if cfg.ensemble_size > 1 and cfg.bootstrap:
+            idx = rng.choice(len(train), size=len(train), replace=True)
+            mtrain = train.subset(idx)
+        else:
+            mtrain = train
+        w = (balance_weights(mtrain.labels, mtrain.groups, power=cfg.balance_power)
+             if cfg.balance else np.ones(len(mtrain)))
+        off = (balance_logit_offset(mtrain.labels, mtrain.groups, power=cfg.balance_power)
+               if cfg.balance else 0.0)
+        offsets.append(off)
+        torch.manual_seed(seed)
+        actor = cfg.make_actor(work_layout)
+        actor.encoder.fit_normaliser(mtrain.rows()[0])
+        h: dict[str, Any] = {"member": k, "seed": seed}
+        t0 = time.perf_counter()
+        if cfg.warm_start:
+            h["warm_start"] = warm_start(actor, mtrain, val, cfg, weights=w, adversarial=adv,
+                                         val_offset=off, seed=seed)
+        h["warm_start_seconds"] = time.perf_counter() - t0
+        if cfg.use_ppo:
+            set_dropout(actor, 0.0)
+            critic = None
+            if cfg.warm_start:
+                critic = ValueNet(work_layout, cfg.state_hidden, cfg.gru_hidden, 0.0,
+                                  cfg.vf_arch)
+                h["critic"] = prefit_critic(critic, actor, mtrain, cfg, base_rate=base_rate,
+                                            seed=seed)
+            if val is not None and len(val):
+                vx, vy = _RowTable(val).x, _RowTable(val).y
+                h["val_loss_before_ppo"] = _log_loss(actor, vx, vy, off)
+            h["ppo"] = train_ppo(actor, critic, mtrain, cfg, weights=w, adversarial=adv,
+                                 base_rate=base_rate, seed=seed)
+            if val is not None and len(val):
+                h["val_loss_after_ppo"] = _log_loss(actor, vx, vy, off)
+        set_dropout(actor, 0.0)
+        actor.eval()
+        members.append(actor)
+        history.append(h)
+    member_offsets = np.array(offsets, dtype=np.float64)
+    calibrator = Calibrator("none")
+    if cfg.calibration != "none" and val is not None and len(val):
+        vx, vy, vconv = val.rows()
+        z = member_logits(members, vx, cfg.action_bound) + member_offsets
+        calibrator = fit_calibrator(combine_logits(z, cfg.ensemble_combine), vy, vconv,
+                                    cfg.calibration)
+    return FitResult(layout, work_layout, members, calibrator, index, member_offsets, history)

@@ -1,0 +1,84 @@
+"""Retrieval features (exact k-NN, leave-one-conversation-out) and post-hoc calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from salesrl.agent.calibration import fit_calibrator, fit_platt, fit_temperature
+from salesrl.agent.retrieval import RetrievalIndex
+
+
+def test_retrieval_excludes_the_query_conversation() -> None:
+    rng = np.random.default_rng(0)
+    # conversation "a": 5 near-identical positive rows; "b".."e": negatives further away
+    a = np.ones((5, 4)) + 0.01 * rng.normal(size=(5, 4))
+    others = np.vstack([np.ones((5, 4)) * 0.5 + 0.3 * rng.normal(size=(5, 4)) for _ in range(4)])
+    states = np.vstack([a, others])
+    labels = np.array([1] * 5 + [0] * 20)
+    ids = np.array(["a"] * 5 + [c for c in "bcde" for _ in range(5)], dtype=object)
+    idx = RetrievalIndex(k=3, proj_dim=0, metric="l2").fit(states, labels, ids)
+    leaky = idx.transform(a)
+    loo = idx.transform(a, np.array(["a"] * 5, dtype=object))
+    assert np.allclose(leaky[:, 0], 1.0) and np.allclose(leaky[:, 1], 1.0)
+    assert np.allclose(loo[:, 0], 0.0) and np.allclose(loo[:, 1], 0.0)
+    assert (loo[:, 2] < leaky[:, 2]).all()
+    # an unknown id excludes nothing
+    np.testing.assert_allclose(idx.transform(a, np.array(["zz"] * 5, dtype=object)), leaky)
+
+
+def test_retrieval_matches_brute_force_cosine_knn() -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 10))
+    y = (rng.random(300) < 0.4).astype(float)
+    idx = RetrievalIndex(k=7, proj_dim=4, metric="cosine").fit(x, y)
+    q = rng.normal(size=(20, 10))
+    feats = idx.transform(q)
+    nn = NearestNeighbors(n_neighbors=7, metric="cosine").fit(idx.vectors_)
+    dist, ind = nn.kneighbors(idx._project(q))
+    np.testing.assert_allclose(feats[:, 0], y[ind].mean(1), atol=1e-6)
+    np.testing.assert_allclose(feats[:, 2], 1 - dist[:, 0], atol=1e-5)
+    assert feats.shape == (20, 3)
+
+
+def test_retrieval_subsamples_to_max_rows_and_roundtrips() -> None:
+    rng = np.random.default_rng(2)
+    idx = RetrievalIndex(k=5, proj_dim=3, max_rows=50).fit(rng.normal(size=(200, 6)),
+                                                           rng.integers(0, 2, 200))
+    assert idx.vectors_.shape == (50, 3)
+    again = RetrievalIndex.from_arrays(idx.params(), idx.to_arrays())
+    q = rng.normal(size=(9, 6))
+    np.testing.assert_allclose(again.transform(q), idx.transform(q))
+
+
+def _logits(rng: np.random.Generator, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:
+    true = rng.normal(0, 2, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-true))).astype(float)
+    return true, y
+
+
+def test_temperature_and_platt_recover_known_distortions() -> None:
+    rng = np.random.default_rng(0)
+    true, y = _logits(rng)
+    assert fit_temperature(3.0 * true, y) == pytest.approx(3.0, rel=0.15)
+    a, b = fit_platt(true - 1.5, y)
+    assert a == pytest.approx(1.0, abs=0.15) and b == pytest.approx(1.5, abs=0.2)
+
+
+def test_calibration_choice_by_validation_brier() -> None:
+    rng = np.random.default_rng(1)
+    true, y = _logits(rng)
+    groups = np.arange(len(y)) // 10
+    overconfident = fit_calibrator(3.0 * true, y, groups)
+    assert overconfident.method in ("temperature", "platt")
+    assert overconfident.slope == pytest.approx(1 / 3, rel=0.2)
+    assert overconfident.cv_brier["temperature"] < overconfident.cv_brier["none"]
+    shifted = fit_calibrator(true + 2.0, y, groups)
+    assert shifted.method == "platt"  # a temperature cannot remove a shift
+    assert shifted.cv_brier["platt"] < shifted.cv_brier["temperature"]
+    assert fit_calibrator(true, y, groups, method="temperature").method == "temperature"
+    assert fit_calibrator(true, np.ones_like(y), groups).method == "none"
+    with pytest.raises(ValueError):
+        fit_calibrator(true, y, groups, method="isotonic")  # type: ignore[arg-type]
