@@ -1,0 +1,177 @@
+"""Latency and throughput of a turn append on the real-time service.
+
+    .venv/bin/python bench/bench_service.py [--levels 1,8,32] [--requests 600]
+        [--max-seconds 20] [--db URL] [--json bench/results/service.json]
+
+Starts ``python -m salesrl.service`` as a subprocess on 127.0.0.1 (a free port, a fresh SQLite
+file in a temporary folder unless ``--db`` is given), creates an API key, then for each
+concurrency level runs that many asyncio workers (httpx, keep-alive), each appending turns to its
+own conversation, until ``--requests`` appends or ``--max-seconds`` have passed. Reports the p50 /
+p90 / p99 / max latency of an append as the client sees it (request sent -> 201 read) and the
+throughput. Every append is durable (SQLite WAL, synchronous=FULL) before it is answered.
+
+Targets (issue): at concurrency 8, p50 <= 15 ms, p99 <= 50 ms and >= 150 turns/s, on a quiet
+machine. The client runs on the same machine as the server, so on a small box it competes for
+the CPU and the numbers are pessimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from salesrl.service.auth import generate_key, hash_key
+from salesrl.service.storage import Database, Repository
+
+TARGET = {"concurrency": 8, "p50_ms": 15.0, "p99_ms": 50.0, "turns_per_s": 150.0}
+LINES = [("rep", "Hi, thanks for taking the time today. How is your team handling this now?"),
+         ("customer", "We use spreadsheets, honestly. What does your tool cost?"),
+         ("rep", "It is $20 per seat per month, and most teams see the value in a week."),
+         ("customer", "Hmm, that sounds a bit too expensive for us right now."),
+         ("rep", "We could start with a pilot for your team of five."),
+         ("customer", "OK, sounds good. Send me the contract and we'll go ahead.")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def start_server(db_url: str, port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "salesrl.service", "--port", str(port),
+                             "--db", db_url, "--log-level", "warning"],
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited ({proc.returncode}): {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start within 60 s")
+
+
+async def run_level(base: str, key: str, concurrency: int, requests: int,
+                    max_seconds: float) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits,
+                                 timeout=30) as client:
+        convs = [(await client.post("/v1/conversations", json={"metadata": {
+            "rep_id": f"bench-{i % 4}"}})).json()["id"] for i in range(concurrency)]
+        for conv in convs:  # warm-up: one append each (connections, caches)
+            await client.post(f"/v1/conversations/{conv}/turns",
+                              json={"role": "rep", "text": "warm-up"})
+        budget = requests
+        stop_at = time.perf_counter() + max_seconds
+
+        async def worker(conv: str) -> None:
+            nonlocal budget, errors
+            n = 0
+            while budget > 0 and time.perf_counter() < stop_at:
+                budget -= 1
+                role, text = LINES[n % len(LINES)]
+                n += 1
+                t0 = time.perf_counter()
+                r = await client.post(f"/v1/conversations/{conv}/turns",
+                                      json={"role": role, "text": text})
+                dt = time.perf_counter() - t0
+                if r.status_code == 201:
+                    latencies.append(dt)
+                else:
+                    errors += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(c) for c in convs))
+        wall = time.perf_counter() - t0
+    ms = [x * 1000 for x in latencies]
+    return {"concurrency": concurrency, "appends": len(latencies), "errors": errors,
+            "seconds": wall, "p50_ms": percentile(ms, 50), "p90_ms": percentile(ms, 90),
+            "p99_ms": percentile(ms, 99), "max_ms": max(ms) if ms else float("nan"),
+            "turns_per_s": len(latencies) / wall if wall > 0 else float("nan")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--levels", default="1,8,32", help="comma-separated concurrency levels")
+    ap.add_argument("--requests", type=int, default=600, help="appends per level (at most)")
+    ap.add_argument("--max-seconds", type=float, default=20.0, help="time cap per level")
+    ap.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    ap.add_argument("--json", type=Path, default=Path("bench/results/service.json"))
+    args = ap.parse_args()
+    levels = [int(x) for x in args.levels.split(",") if x.strip()]
+    console = Console()
+    with tempfile.TemporaryDirectory(prefix="salesrl-bench-") as tmp:
+        db_url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        db = Database(db_url, pool_size=1)
+        db.migrate()
+        key = generate_key()
+        Repository(db).create_api_key("bench", hash_key(key), key[:8])
+        db.dispose()
+        port = free_port()
+        proc = start_server(db_url, port, Path(tmp) / "server.log")
+        try:
+            rows = [asyncio.run(run_level(f"http://127.0.0.1:{port}", key, c, args.requests,
+                                          args.max_seconds)) for c in levels]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+    table = Table(title="turn append (POST /v1/conversations/{id}/turns), durable SQLite")
+    for col in ("concurrency", "appends", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms",
+                "turns/s"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(str(r["concurrency"]), str(r["appends"]), str(r["errors"]),
+                      f"{r['p50_ms']:.1f}", f"{r['p90_ms']:.1f}", f"{r['p99_ms']:.1f}",
+                      f"{r['max_ms']:.1f}", f"{r['turns_per_s']:.0f}")
+    console.print(table)
+    at = next((r for r in rows if r["concurrency"] == TARGET["concurrency"]), None)
+    verdict = None
+    if at is not None:
+        verdict = {"p50": at["p50_ms"] <= TARGET["p50_ms"], "p99": at["p99_ms"] <= TARGET["p99_ms"],
+                   "throughput": at["turns_per_s"] >= TARGET["turns_per_s"]}
+        console.print(f"targets at concurrency {TARGET['concurrency']}: "
+                      + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()),
+                      highlight=False)
+    report = {"benchmark": "service_turn_append", "db": "sqlite" if not args.db else "custom",
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "platform": platform.platform(),
+                          "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None},
+              "levels": rows, "target": TARGET, "target_met": verdict}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1))
+    console.print(f"wrote {args.json}", highlight=False)
+
+
+if __name__ == "__main__":
+    main()

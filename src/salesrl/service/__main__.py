@@ -1,0 +1,3 @@
+from salesrl.service.server import main
+
+main()

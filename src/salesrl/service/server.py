@@ -1,0 +1,30 @@
+"""Run the service with uvicorn (one worker: live sessions and locks are per process)."""
+
+from __future__ import annotations
+
+import argparse
+
+from salesrl.service.settings import Settings
+
+
+def run(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> None:
+    """Serve ``create_app(settings)`` on ``settings.host:settings.port`` until stopped."""
+    import uvicorn
+
+    from salesrl.service.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, workers=1,
+                log_level=log_level, access_log=access_log, timeout_graceful_shutdown=5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m salesrl.service [--host H] [--port P] [--db URL]`` (same as salesrl serve)."""
+    parser = argparse.ArgumentParser(prog="python -m salesrl.service")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--db", help="SQLAlchemy URL or SQLite file (default salesrl.db)")
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--access-log", action="store_true")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(host=args.host, port=args.port, db_url=args.db)
+    run(settings, log_level=args.log_level, access_log=args.access_log)
