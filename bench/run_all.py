@@ -1,0 +1,57 @@
+"""``make bench``: every benchmark behind BENCHMARKS.md, one after another, outputs in runs/bench.
+
+Each step is a separate process (so timings do not share warm caches or threads) and prints
+its own table; the exact per-step commands are in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "runs" / "bench"
+PY = sys.executable
+SALESRL = str(Path(PY).with_name("salesrl"))
+BASELINES = ["base_rate", "tfidf", "tfidf_roles", "random_forest", "gbm"]
+
+
+def _models(names: list[str]) -> list[str]:
+    return [arg for name in names for arg in ("--model", name)]
+
+
+STEPS: list[tuple[str, list[str]]] = [
+    ("generator speed", [PY, "bench/bench_generate.py"]),
+    ("PersuasionForGood to JSONL",
+     [SALESRL, "convert", "--from", "p4g", "data/persuasionforgood", "-o", f"{OUT}/p4g.jsonl"]),
+    ("20,000 synthetic conversations",
+     [SALESRL, "generate", "-n", "20000", "--seed", "0", "-o", f"{OUT}/synth20k.jsonl"]),
+    ("baselines on PersuasionForGood (5-fold x 3)",
+     [PY, "bench/bench_baselines.py", f"{OUT}/p4g.jsonl", f"{OUT}/p4g", *_models(BASELINES)]),
+    ("baselines on 20,000 synthetic (5-fold x 1)",
+     [PY, "bench/bench_baselines.py", f"{OUT}/synth20k.jsonl", f"{OUT}/synth",
+      "--repeats", "1", *_models(BASELINES)]),
+    ("embedding backends", [PY, "bench/bench_embeddings.py"]),
+    ("act detectors", [PY, "bench/bench_detectors.py"]),
+    ("agent core (toy task)", [PY, "bench/bench_agent.py"]),
+    ("service load (loopback)", [PY, "bench/bench_service.py", "--json", f"{OUT}/service.json"]),
+]
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    failed = []
+    for title, cmd in STEPS:
+        print(f"\n=== {title}\n$ {' '.join(cmd)}", flush=True)
+        if subprocess.run(cmd, cwd=ROOT, env=env).returncode != 0:
+            failed.append(title)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
