@@ -45,7 +45,8 @@ from salesrl.features.signals import (
 )
 from salesrl.features.signals.detectors import prf
 
-PFG_DEFAULT = Path("/work/shared/data/persuasionforgood/AnnotatedData/300_dialog.xlsx")
+PFG_DEFAULT = (Path(__file__).resolve().parents[1]
+               / "data/persuasionforgood/AnnotatedData/300_dialog.xlsx")
 SPIN = ("situation_question", "problem_question", "implication_question", "need_payoff_question")
 _REP = np.array([a in REP_ACTS for a in ALL_ACTS])
 OBJECTIONS = tuple(a for a in CUSTOMER_ACTS if a.startswith("objection_"))
