@@ -59,3 +59,11 @@ def annotated_convs() -> list[Conversation]:
 def make_convs():
     """The builder itself, for tests that need their own sizes and seeds."""
     return make_conversations
+
+
+@pytest.fixture(autouse=True)
+def _offline_tiny_state(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """``--model all`` includes the state predictors: keep them on the model-free hashing backend
+    with a per-test cache so tests neither load MiniLM nor touch ``~/.cache``."""
+    monkeypatch.setenv("SALESRL_EMBEDDING_BACKEND", "hashing")
+    monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "cache"))

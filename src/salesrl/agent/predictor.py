@@ -2,8 +2,9 @@
 
 :class:`AgentPredictor` is a :class:`~salesrl.evaluation.predictor.ConversionPredictor` given
 the state tracker as a callable ``encode(conversation) -> (T, obs_dim)`` (row ``t`` from turns
-``0..t`` only). Registering it (``@register("agent", ...)``) is left to the code that owns the
-tracker.
+``0..t`` only), and optionally ``encode_many(conversations) -> [(T_i, obs_dim)]`` that encodes
+many at once (batched embedding). It is registered as ``agent`` in
+:mod:`salesrl.evaluation.baselines.agent`, with :class:`salesrl.features.StateBuilder`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ from salesrl.conversation import Conversation
 from salesrl.evaluation.predictor import ConversionPredictor
 
 Encoder = Callable[[Conversation], np.ndarray]
+ManyEncoder = Callable[[Sequence[Conversation]], Sequence[np.ndarray]]
+
+
+def _batched(encode: Encoder, encode_many: ManyEncoder | None,
+             conversations: Sequence[Conversation]) -> Encoder:
+    """``encode``, answered from one ``encode_many`` call over ``conversations`` when given."""
+    if encode_many is None:
+        return encode
+    done = {id(c): np.asarray(o, dtype=np.float32)
+            for c, o in zip(conversations, encode_many(conversations), strict=True)}
+    return lambda c: done[id(c)] if id(c) in done else encode(c)
 
 
 class AgentPredictor(ConversionPredictor):
@@ -37,8 +49,10 @@ class AgentPredictor(ConversionPredictor):
 
     def __init__(self, encode: Encoder, layout: ObsLayout, config: TrainConfig | None = None,
                  *, embedding_backend: str = "unknown", embedding_dim: int = 0,
-                 adversarial_fraction: float = 0.2) -> None:
+                 adversarial_fraction: float = 0.2,
+                 encode_many: ManyEncoder | None = None) -> None:
         self.encode = encode
+        self.encode_many = encode_many
         self.layout = layout
         self.config = config
         self.embedding_backend = embedding_backend
@@ -48,13 +62,15 @@ class AgentPredictor(ConversionPredictor):
     def fit(self, conversations: Sequence[Conversation]) -> Self:
         cfg = self.config or TrainConfig.preset("default")
         convs = [c for c in conversations if c.converted is not None and len(c.turns)]
-        eps = Episodes.from_conversations(convs, self.encode, self.layout)
+        eps = Episodes.from_conversations(convs, _batched(self.encode, self.encode_many, convs),
+                                          self.layout)
         adv = None
         if cfg.adversarial_rate > 0:
             n = int(round(self.adversarial_fraction * len(convs)))
             extra = [c for c in make_counterexamples(convs, n, n, seed=cfg.seed) if len(c.turns)]
             if extra:
-                adv = Episodes.from_conversations(extra, self.encode, self.layout)
+                adv = Episodes.from_conversations(
+                    extra, _batched(self.encode, self.encode_many, extra), self.layout)
         self.agent_ = ConversionAgent(cfg, layout=self.layout,
                                       embedding_backend=self.embedding_backend,
                                       embedding_dim=self.embedding_dim).fit(eps, adversarial=adv)
@@ -67,10 +83,10 @@ class AgentPredictor(ConversionPredictor):
         for c in prefixes:
             if c.id not in longest or len(c.turns) > len(longest[c.id].turns):
                 longest[c.id] = c
-        rows: dict[str, np.ndarray] = {}
-        for cid, c in longest.items():
-            if len(c.turns):
-                rows[cid] = np.asarray(self.encode(c), dtype=np.float32)
+        todo = [c for c in longest.values() if len(c.turns)]
+        encode = _batched(self.encode, self.encode_many, todo)
+        rows: dict[str, np.ndarray] = {c.id: np.asarray(encode(c), dtype=np.float32)
+                                       for c in todo}
         want, where = [], []
         for i, c in enumerate(prefixes):
             if not len(c.turns):

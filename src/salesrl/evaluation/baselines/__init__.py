@@ -1,5 +1,12 @@
 """Baseline conversion predictors; importing this package registers each of them."""
 
-from salesrl.evaluation.baselines import base_rate, engineered, tfidf, tfidf_roles
+from salesrl.evaluation.baselines import (
+    agent,
+    base_rate,
+    engineered,
+    state_lr,
+    tfidf,
+    tfidf_roles,
+)
 
-__all__ = ["base_rate", "engineered", "tfidf", "tfidf_roles"]
+__all__ = ["agent", "base_rate", "engineered", "state_lr", "tfidf", "tfidf_roles"]

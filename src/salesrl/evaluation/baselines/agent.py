@@ -1,0 +1,25 @@
+"""The RL agent (:mod:`salesrl.agent`) as a registered model: ``salesrl evaluate --model agent``.
+
+:class:`~salesrl.agent.predictor.AgentPredictor` over the rows of the shared state builder
+(:func:`salesrl.evaluation.baselines.state_lr.default_builder`: ``$SALESRL_EMBEDDING_BACKEND``,
+default ``minilm``, disk-cached), trained inside each fold with ``TrainConfig.preset("fast")``.
+torch and the agent are imported only when the model is built.
+"""
+
+from __future__ import annotations
+
+from salesrl.evaluation.baselines.state_lr import default_builder
+from salesrl.evaluation.predictor import ConversionPredictor, register
+
+
+@register("agent", "the SalesRL agent (warm start + conservative PPO ensemble, 'fast' preset) "
+          "on the turn-by-turn state rows; trains in each fold")
+def make_agent() -> ConversionPredictor:
+    """A fresh, unfitted :class:`AgentPredictor` on :func:`default_builder`'s rows."""
+    from salesrl.agent import TrainConfig
+    from salesrl.agent.predictor import AgentPredictor
+
+    builder = default_builder()
+    return AgentPredictor(builder.encode, builder.layout, TrainConfig.preset("fast"),
+                          embedding_backend=builder.backend_name,
+                          embedding_dim=builder.embedding_dim, encode_many=builder.encode_many)
