@@ -11,13 +11,20 @@ then with per-act thresholds (and, with ``--backend``, the prototype weight) fit
 part only. Rep acts are scored on rep turns, customer acts on customer turns.
 
 (b) PersuasionForGood (Wang et al., 2019, "Persuasion for Good", ACL): 300 dialogues annotated
-per sentence ("unit") with persuader (``er_label_1``) and persuadee (``ee_label_1``) labels.
-Our sales acts are run zero-shot (default thresholds, nothing fitted) on each unit, persuader
-units as the rep and persuadee units as the customer, and compared with the strategy labels
-through the hand-made mapping :data:`PFG_MAP`. Only mappings we consider honest are listed;
-"loose" ones are marked. Charity persuasion is not a sales call, so low numbers are expected:
-they measure transfer, not fit. ``base`` is the strategy's share of units (the precision of a
-detector that fires at random).
+per sentence ("unit") with persuader (``er_label_1/2``) and persuadee (``ee_label_1/2``)
+strategies. Our sales acts run zero-shot (default thresholds, nothing fitted) on each unit,
+persuader units as the rep and persuadee units as the customer, and are compared per strategy
+through the hand-made mapping :data:`PFG_MAP` (printed with the table; "loose" marks a mapping
+that is a stretch). A unit counts as a hit for a strategy row when any of the row's acts fires;
+P is over the units of that side where the acts fired, R over the units carrying the strategy.
+Strategies mapped to the same acts share a row (their union), so no firing is counted wrong for
+hitting a sibling strategy. Charity persuasion is not a sales call, so low numbers are expected:
+they measure transfer, not fit. ``base`` is the strategy's share of the side's units (the
+precision of a detector that fires at random).
+
+The same table is then printed on the held-out half of the dialogues (odd positions in id order)
+for the sales lexicons alone and with the small generic persuasion lexicon
+(``lexicons.PERSUASION_PATTERNS``), which was written from the even half only.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,10 +47,12 @@ from salesrl.features.signals import (
     CUSTOMER_ACTS,
     REP_ACTS,
     ActDetector,
+    LexiconDetector,
     PrototypeDetector,
     analyse,
     fit_thresholds,
 )
+from salesrl.features.signals import lexicons as lx
 from salesrl.features.signals.detectors import prf
 
 PFG_DEFAULT = (Path(__file__).resolve().parents[1]
@@ -51,21 +61,19 @@ SPIN = ("situation_question", "problem_question", "implication_question", "need_
 _REP = np.array([a in REP_ACTS for a in ALL_ACTS])
 OBJECTIONS = tuple(a for a in CUSTOMER_ACTS if a.startswith("objection_"))
 
-# (side, our acts (any of them fires), PFG labels (any of them), note). side: "er" persuader
+# (side, our acts (any of them fires), PFG strategies (any of them), note). side: "er" persuader
 # units scored as rep turns, "ee" persuadee units scored as customer turns.
 PFG_MAP: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
     ("er", ("small_talk",), ("greeting",), ""),
+    ("er", ("closing_attempt",), ("proposition-of-donation", "ask-donation-amount"),
+     "asking for the donation / its amount = a close"),
     ("er", ("social_proof",), ("credibility-appeal",),
      "loose: PFG credibility = the charity's track record"),
-    ("er", ("social_proof",), ("self-modeling",), "loose: the persuader as the model"),
-    ("er", ("value_proposition",), ("logical-appeal",), "loose: impact of a donation"),
-    ("er", ("closing_attempt",), ("proposition-of-donation",), ""),
-    ("er", ("closing_attempt",), ("ask-donation-amount",), "assumptive close"),
-    ("er", SPIN, ("task-related-inquiry", "personal-related-inquiry",
-                  "source-related-inquiry"), "any SPIN question vs any inquiry"),
+    ("er", ("value_proposition",), ("logical-appeal",), "loose: the impact of a donation"),
+    ("er", SPIN, ("personal-related-inquiry", "source-related-inquiry", "task-related-inquiry"),
+     "any SPIN question vs any inquiry"),
     ("er", ("next_step",), ("donation-information",), "loose: how the donation happens"),
     ("ee", ("small_talk_customer",), ("greeting",), ""),
-    ("ee", ("commitment",), ("agree-donation",), ""),
     ("ee", ("commitment",), ("agree-donation", "provide-donation-amount", "confirm-donation"),
      "commitment incl. amount / confirmation"),
     ("ee", ("rejection",), ("disagree-donation", "disagree-donation-more"), ""),
@@ -75,8 +83,9 @@ PFG_MAP: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...] = (
     ("ee", OBJECTIONS, ("negative-reaction-to-donation",), "any objection type"),
     ("ee", ("stall",), ("neutral-reaction-to-donation",), "loose"),
 )
-PFG_UNMAPPED = ("emotion-appeal", "personal-story", "foot-in-the-door", "praise-user",
-                "acknowledgement", "thank", "other", "off-task")
+PFG_UNMAPPED = ("self-modeling", "emotion-appeal", "personal-story", "foot-in-the-door",
+                "praise-user", "comment-partner", "acknowledgement", "thank", "other",
+                "off-task")
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -237,61 +246,99 @@ def bench_synthetic(fit: _Labelled, ev: _Labelled, backend, report: dict) -> Non
 
 # --- (b) PersuasionForGood -------------------------------------------------------------------
 
-def load_pfg(path: Path) -> list[tuple[str, str, set[str]]]:
-    """(side, unit text, labels) per annotated unit; side is "er" or "ee"."""
+class PfgUnit(NamedTuple):
+    dialogue: str
+    side: str  # "er" (persuader) or "ee" (persuadee)
+    text: str
+    labels: frozenset[str]
+
+
+def load_pfg(path: Path) -> list[PfgUnit]:
+    """Annotated units of ``300_dialog.xlsx`` with their dialogue id, side and labels."""
     import openpyxl
 
     wb = openpyxl.load_workbook(path, read_only=True)
     rows = wb[wb.sheetnames[0]].iter_rows(values_only=True)
     header = list(next(rows))
     col = {name: header.index(name) for name in
-           ("B4", "Unit", "er_label_1", "ee_label_1", "er_label_2", "ee_label_2")}
+           ("B2", "B4", "Unit", "er_label_1", "ee_label_1", "er_label_2", "ee_label_2")}
     out = []
     for r in rows:
         if r[col["B4"]] is None or r[col["Unit"]] is None or not str(r[col["Unit"]]).strip():
             continue
         side = "er" if int(r[col["B4"]]) == 0 else "ee"
-        labels = {str(r[col[f"{side}_label_{k}"]]).strip().lower() for k in (1, 2)
-                  if r[col[f"{side}_label_{k}"]] is not None}
-        out.append((side, str(r[col["Unit"]]), labels))
+        labels = frozenset(str(r[col[f"{side}_label_{k}"]]).strip().lower() for k in (1, 2)
+                           if r[col[f"{side}_label_{k}"]] is not None)
+        out.append(PfgUnit(str(r[col["B2"]]), side, str(r[col["Unit"]]), labels))
     wb.close()
     return out
 
 
+def pfg_halves(units: Sequence[PfgUnit]) -> tuple[set[str], set[str]]:
+    """(even, odd) dialogue ids by position in sorted id order: the persuasion lexicon was
+    written from the even half; the odd half is held out."""
+    ids = sorted({u.dialogue for u in units})
+    return set(ids[0::2]), set(ids[1::2])
+
+
+def _pfg_rows(units: Sequence[PfgUnit], hits: np.ndarray) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for side, acts, labels, note in PFG_MAP:
+        mask = np.array([u.side == side for u in units])
+        pred = hits[mask][:, [ALL_ACTS.index(a) for a in acts]].any(axis=1)
+        gold = np.array([bool(u.labels & set(labels)) for u in units if u.side == side])
+        p, r, f, n = prf(pred, gold)
+        rows.append([side, " + ".join(labels), "/".join(acts) if len(acts) < 3
+                     else f"any of {len(acts)}", p, r, f, n, float(gold.mean()),
+                     int(pred.sum()), note])
+    return rows
+
+
+_PFG_HEADER = ["side", "PFG strategy", "our act(s)", "P", "R", "F1", "support", "base",
+               "fired", "note"]
+
+
 def bench_pfg(path: Path, backend, report: dict) -> None:
     units = load_pfg(path)
-    sides = [u[0] for u in units]
-    texts = [u[1] for u in units]
+    sides = [u.side for u in units]
+    texts = [u.text for u in units]
     roles = [Role.REP.value if s == "er" else Role.CUSTOMER.value for s in sides]
     print(f"\n(b) PersuasionForGood, {len(units)} units ({sides.count('er')} persuader, "
-          f"{sides.count('ee')} persuadee), zero-shot at the default threshold")
+          f"{sides.count('ee')} persuadee) in {len({u.dialogue for u in units})} dialogues, "
+          "zero-shot at the default threshold, one row per strategy (group)")
     det = ActDetector()
     th = det.threshold_array()
     lex = _score_all(det, texts, roles, None)
-    variants = [("lexicon", lex)]
+    variants = [("sales lexicons", lex)]
     if backend is not None:
         proto = _proto_all(PrototypeDetector(backend).fit(), roles, _embed(backend, texts))
         w = det.prototype_weight
-        variants.append((f"lexicon + {backend.name} prototypes (weight {w})",
+        variants.append((f"sales lexicons + {backend.name} prototypes (weight {w})",
                          _fuse(lex, proto, w)))
     for name, scores in variants:
-        hits = scores >= th
-        rows = []
-        for side, acts, labels, note in PFG_MAP:
-            mask = np.array([s == side for s in sides])
-            pred = hits[mask][:, [ALL_ACTS.index(a) for a in acts]].any(axis=1)
-            gold = np.array([bool(u[2] & set(labels)) for u, m in zip(units, mask, strict=True)
-                             if m])
-            p, r, f, n = prf(pred, gold)
-            rows.append(["/".join(acts) if len(acts) < 3 else f"any of {len(acts)}",
-                         "/".join(labels), p, r, f, n, float(gold.mean()), int(pred.sum()),
-                         note])
-        print(f"\n  {name}")
-        print(_indent(_table(rows, ["our act", "PFG label", "P", "R", "F1", "support", "base",
-                                    "fired", "note"])))
+        rows = _pfg_rows(units, scores >= th)
+        print(f"\n  {name}, all {len(units)} units")
+        print(_indent(_table(rows, _PFG_HEADER)))
         report[f"pfg_{name}"] = rows
-    print(f"\n  PFG strategies with no honest sales counterpart (not scored): "
-          f"{', '.join(PFG_UNMAPPED)}")
+    counts = Counter(label for u in units for label in u.labels)
+    print("\n  strategies not scored (no honest sales counterpart), units: "
+          + ", ".join(f"{s} {counts[s]}" for s in PFG_UNMAPPED))
+
+    even, odd = pfg_halves(units)
+    held = [i for i, u in enumerate(units) if u.dialogue in odd]
+    cue = ActDetector(lexicon=LexiconDetector(patterns=lx.with_persuasion_cues()))
+    cue_scores = _score_all(cue, [texts[i] for i in held], [roles[i] for i in held], None)
+    sub = [units[i] for i in held]
+    base_rows = _pfg_rows(sub, lex[held] >= th)
+    cue_rows = _pfg_rows(sub, cue_scores >= th)
+    print(f"\n  held-out half ({len(odd)} dialogues, {len(held)} units; the persuasion cues were "
+          f"written from the other {len(even)} dialogues): sales lexicons -> + persuasion cues")
+    merged = [[b[0], b[1], b[2], f"{b[3]:.2f} -> {c[3]:.2f}", f"{b[4]:.2f} -> {c[4]:.2f}",
+               f"{b[5]:.2f} -> {c[5]:.2f}", b[6], b[7], f"{b[8]} -> {c[8]}"]
+              for b, c in zip(base_rows, cue_rows, strict=True)]
+    print(_indent(_table(merged, _PFG_HEADER[:-1])))
+    report["pfg_heldout_sales"] = base_rows
+    report["pfg_heldout_persuasion_cues"] = cue_rows
 
 
 def _indent(text: str) -> str:

@@ -67,13 +67,12 @@ BACKEND_ENV = "SALESRL_EMBEDDING_BACKEND"
 CACHE_DIR_ENV = "SALESRL_CACHE_DIR"
 CACHE_FILE = "embeddings.sqlite"
 
-_OBJECTION_IDX = np.array([ACT_INDEX[a.value] for a in OBJECTION_ACTS]
-                          + [ACT_INDEX[CustomerAct.STALL.value],
-                             ACT_INDEX[CustomerAct.REJECTION.value]])
-_BUYING_IDX = np.array([ACT_INDEX[CustomerAct.INTEREST.value],
-                        ACT_INDEX[CustomerAct.COMMITMENT.value]])
-_QUESTION_IDX = np.array([ACT_INDEX[CustomerAct.QUESTION.value]]
-                         + [ACT_INDEX[a.value] for a in SPIN_ACTS])
+_OBJECTION_IDX = tuple([ACT_INDEX[a.value] for a in OBJECTION_ACTS]
+                       + [ACT_INDEX[CustomerAct.STALL.value],
+                          ACT_INDEX[CustomerAct.REJECTION.value]])
+_BUYING_IDX = (ACT_INDEX[CustomerAct.INTEREST.value], ACT_INDEX[CustomerAct.COMMITMENT.value])
+_QUESTION_IDX = tuple([ACT_INDEX[CustomerAct.QUESTION.value]]
+                      + [ACT_INDEX[a.value] for a in SPIN_ACTS])
 
 #: (done, total, what): ``what`` is ``"embedding"`` (texts) or ``"encoding"`` (conversations)
 ProgressCallback = Callable[[int, int, str], None]
@@ -249,11 +248,11 @@ class StateBuilder:
 
     def importance(self, act_scores: np.ndarray) -> float:
         """``1 + a_obj*max(objection) + a_buy*max(buying) + a_q*max(question)`` of one turn."""
-        s = np.asarray(act_scores, dtype=np.float64)
+        s = np.asarray(act_scores, dtype=np.float64).tolist()  # floats: no numpy-scalar overhead
         c = self.config
-        return float(1.0 + c.importance_objection * s[_OBJECTION_IDX].max()
-                     + c.importance_buying * s[_BUYING_IDX].max()
-                     + c.importance_question * s[_QUESTION_IDX].max())
+        return float(1.0 + c.importance_objection * max(s[i] for i in _OBJECTION_IDX)
+                     + c.importance_buying * max(s[i] for i in _BUYING_IDX)
+                     + c.importance_question * max(s[i] for i in _QUESTION_IDX))
 
     # -- states -------------------------------------------------------------------------------
     def new_state(self) -> ConversationState:
@@ -421,14 +420,15 @@ class ConversationState:
 
     def row(self) -> np.ndarray:
         """The latest observation row ``[state | window | mask]`` (all zeros before any turn)."""
-        k, e = self.builder.config.window, self.builder.turn_dim
-        win = np.zeros((k, e), dtype=np.float32)
-        mask = np.zeros(k, dtype=np.float32)
+        b = self.builder
+        k, e, d = b.config.window, b.turn_dim, b.state_dim
+        out = np.zeros(b.obs_dim, dtype=np.float32)  # filled in place: one allocation
+        out[:d] = self.state_vector()
         n = len(self._window) if k else 0
         if n:
-            win[k - n :] = np.stack(self._window)
-            mask[k - n :] = 1.0
-        return np.concatenate([self.state_vector(), win.reshape(-1), mask])
+            out[d + (k - n) * e : d + k * e] = np.concatenate(self._window)
+            out[d + k * e + k - n :] = 1.0
+        return out
 
     # -- persistence --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

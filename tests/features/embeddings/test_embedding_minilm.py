@@ -15,6 +15,7 @@ from salesrl.features.embeddings.minilm import (
     TOKENIZER_PATH,
     TOKENIZER_SHA256,
     MiniLMBackend,
+    default_threads,
 )
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "minilm_reference.json").read_text())
@@ -100,7 +101,8 @@ def test_truncates_to_256_word_pieces(minilm: MiniLMBackend) -> None:
 def test_thread_count_is_configurable() -> None:
     backend = MiniLMBackend(intra_op_num_threads=2).load()
     assert backend._session.get_session_options().intra_op_num_threads == 2
-    assert MiniLMBackend().intra_op_num_threads == 1
+    assert MiniLMBackend().intra_op_num_threads == default_threads()  # min(2, cores)
+    assert 1 <= default_threads() <= 2
 
 
 def test_model_hash_mismatch_names_file_and_both_hashes(tmp_path: Path) -> None:
@@ -116,3 +118,10 @@ def test_vendored_tokenizer_is_the_pinned_file() -> None:
     assert file_sha256(TOKENIZER_PATH) == TOKENIZER_SHA256
     assert TOKENIZER_SHA256.startswith("be50c362") and TOKENIZER_SHA256.endswith("2037")
     assert (TOKENIZER_PATH.parent / "NOTICE").read_text().count(TOKENIZER_SHA256) == 1
+
+
+def test_thread_count_and_spinning_do_not_change_vectors(minilm: MiniLMBackend) -> None:
+    other = MiniLMBackend(intra_op_num_threads=3 - min(minilm.intra_op_num_threads, 2),
+                          allow_spinning=False).load()
+    texts = ["Can we schedule a call next week?", "The price is too high for us.", "ok"]
+    np.testing.assert_allclose(other.embed(texts), minilm.embed(texts), atol=1e-6)

@@ -143,3 +143,16 @@ def test_detector_config_round_trip():
     back = ActDetector.from_dict(det.to_dict())
     assert back.to_dict() == det.to_dict()
     np.testing.assert_array_equal(back.threshold_array(), det.threshold_array())
+
+
+def test_persuasion_cues_are_opt_in():
+    from salesrl.features.signals import lexicons as lx
+
+    text = "Would you like to donate part of your payment to the charity?"
+    assert "closing_attempt" not in DETECTOR.detect(text, "rep").labels
+    merged = lx.with_persuasion_cues()
+    assert merged["closing_attempt"][: len(lx.REP_PATTERNS[RepAct.CLOSING_ATTEMPT])] == \
+        lx.REP_PATTERNS[RepAct.CLOSING_ATTEMPT]
+    cues = ActDetector(lexicon=LexiconDetector(patterns=merged))
+    assert "closing_attempt" in cues.detect(text, "rep").labels
+    assert "commitment" in cues.detect("Yes, I'd like to donate.", "customer").labels

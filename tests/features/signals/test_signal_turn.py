@@ -58,3 +58,19 @@ def test_hedges_numbers_money_urgency():
                  role=Role.REP)["turn_urgency"] >= 2
     g = feats("We met at the office.")
     assert (g["turn_hedges"], g["turn_numbers"], g["turn_money"], g["turn_urgency"]) == (0, 0, 0, 0)
+
+
+def test_normalise_equals_the_regex_whitespace_collapse():
+    import random
+    import sys
+
+    from salesrl.features.signals.text import _APOSTROPHES, _SPACE, normalise
+
+    every = [chr(c) for c in range(sys.maxunicode + 1)]
+    # str.split() (used by normalise) and re's \s agree on what whitespace is
+    assert [c for c in every if c.isspace()] == [c for c in every if _SPACE.fullmatch(c)]
+    spaces = [c for c in every if c.isspace()]
+    rng = random.Random(0)
+    for _ in range(500):
+        text = "".join(rng.choice([*spaces, "A", "b", "\u2019", ".", "?"]) for _ in range(12))
+        assert normalise(text) == _SPACE.sub(" ", text.translate(_APOSTROPHES).lower()).strip()

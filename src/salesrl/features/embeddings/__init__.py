@@ -8,6 +8,7 @@ from ``backend.dim``. Wrap a backend in :class:`CachedEmbedder` to embed each di
 name                      dim    model
 ========================  =====  ======================================================
 ``minilm`` (default)      384    all-MiniLM-L6-v2, int8 ONNX on onnxruntime, offline
+``minilm-q8``             384    the same weights with int8 matrix products (~3x faster)
 ``wordllama``             256    WordLlama l2_supercat static embeddings, offline
 ``hashing``               256    hashed word uni+bigrams, no model (tests, tiny installs)
 ``openai``                3072   text-embedding-3-large via the OpenAI API
@@ -47,6 +48,7 @@ DEFAULT_BACKEND = "minilm"
 #: name -> (module, class); modules are imported only when their backend is asked for.
 BACKENDS: dict[str, tuple[str, str]] = {
     "minilm": ("salesrl.features.embeddings.minilm", "MiniLMBackend"),
+    "minilm-q8": ("salesrl.features.embeddings.minilm_q8", "MiniLMQ8Backend"),
     "wordllama": ("salesrl.features.embeddings.wordllama_backend", "WordLlamaBackend"),
     "hashing": ("salesrl.features.embeddings.hashing", "HashingBackend"),
     "openai": ("salesrl.features.embeddings.openai_backend", "OpenAIBackend"),

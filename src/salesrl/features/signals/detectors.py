@@ -21,6 +21,7 @@ import numpy as np
 from salesrl.conversation.acts import CustomerAct, RepAct
 from salesrl.conversation.schema import Role
 from salesrl.features.signals import lexicons as lx
+from salesrl.features.signals.prefilter import RegexSet
 from salesrl.features.signals.text import TextStats, analyse
 
 REP_ACTS: tuple[str, ...] = tuple(a.value for a in RepAct)
@@ -30,11 +31,22 @@ ACT_INDEX: dict[str, int] = {a: i for i, a in enumerate(ALL_ACTS)}
 _REP_MASK = np.array([a in REP_ACTS for a in ALL_ACTS])
 _QUESTION = ACT_INDEX[CustomerAct.QUESTION.value]
 _CLAUSE_END = re.compile(r"[,.;:!?]")
+_GATED = frozenset(ACT_INDEX[a] for a in lx.QUESTION_GATED)
+
+
+_CUSTOMER_MASK = ~_REP_MASK
+_REP_MASK.flags.writeable = False
+_CUSTOMER_MASK.flags.writeable = False
+
+
+def _is_rep(role: Role | str) -> bool:
+    return role is Role.REP or (role is not Role.CUSTOMER and Role(role) is Role.REP)
 
 
 def role_mask(role: Role | str) -> np.ndarray:
-    """Boolean mask over :data:`ALL_ACTS` of the acts a speaker of ``role`` can perform."""
-    return _REP_MASK if Role(role) is Role.REP else ~_REP_MASK
+    """Boolean mask over :data:`ALL_ACTS` of the acts a speaker of ``role`` can perform
+    (read-only; shared)."""
+    return _REP_MASK if _is_rep(role) else _CUSTOMER_MASK
 
 
 class ActScores(NamedTuple):
@@ -62,14 +74,23 @@ def noisy_or(weights: Sequence[float]) -> float:
     return 1.0 - out
 
 
-_Compiled = tuple[tuple[int, tuple[tuple[re.Pattern, float], ...]], ...]
+class _Compiled(NamedTuple):
+    """A lexicon ready to score: per pattern (act index, regex, weight) in lexicon order, and
+    per role (True: rep) a prefilter over that role's patterns with their entry numbers."""
+
+    entries: tuple[tuple[int, re.Pattern, float], ...]
+    by_role: dict[bool, tuple[RegexSet, tuple[int, ...]]]
+    acts: frozenset[int]  # acts the lexicon has patterns for
 
 
 def _compile(patterns: Mapping[str, Sequence[tuple[str, float]]]) -> _Compiled:
-    return tuple(
-        (ACT_INDEX[str(act)], tuple((re.compile(p), float(w)) for p, w in pats))
-        for act, pats in patterns.items()
-    )
+    entries = tuple((ACT_INDEX[str(act)], re.compile(p), float(w))
+                    for act, pats in patterns.items() for p, w in pats)
+    by_role = {}
+    for is_rep in (True, False):
+        mine = tuple(i for i, (idx, _, _) in enumerate(entries) if bool(_REP_MASK[idx]) == is_rep)
+        by_role[is_rep] = (RegexSet([entries[i][1] for i in mine]), mine)
+    return _Compiled(entries, by_role, frozenset(ACT_INDEX[str(act)] for act in patterns))
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +105,9 @@ class LexiconDetector:
     dropped when a negator ("not", "don't", ...) occurs among the ``negation_window`` words
     before it in the same clause, in the spirit of NegEx (Chapman et al., 2001). SPIN questions
     (Rackham, 1988) are damped when the turn asks nothing; the customer ``question`` act also
-    takes evidence from question marks and interrogative openings.
+    takes evidence from question marks and interrogative openings. Only the patterns that the
+    literal prefilter (:class:`~salesrl.features.signals.prefilter.RegexSet`) cannot rule out
+    are searched, which gives the same scores as searching them all, several times faster.
     """
 
     def __init__(self, patterns: Mapping[str, Sequence[tuple[str, float]]] | None = None,
@@ -117,19 +140,27 @@ class LexiconDetector:
     def score(self, text: str | TextStats, role: Role | str) -> np.ndarray:
         """Scores in [0, 1] over :data:`ALL_ACTS` for one utterance spoken by ``role``."""
         stats = analyse(text) if isinstance(text, str) else text
-        mask = role_mask(role)
+        is_rep = _is_rep(role)
+        norm = stats.norm
+        compiled = self._compiled()
+        # Only the role's patterns that the prefilter cannot rule out are searched; visiting
+        # them in lexicon order keeps each act's weights (so its noisy-OR) as a full scan would.
+        weights: dict[int, list[float]] = {}
+        entries = compiled.entries
+        regex_set, numbers = compiled.by_role[is_rep]
+        for j in sorted(regex_set.candidates(norm)):
+            idx, regex, w = entries[numbers[j]]
+            if self._matches(regex, norm):
+                weights.setdefault(idx, []).append(w)
+        if not is_rep and _QUESTION in compiled.acts:
+            if stats.n_question_marks:
+                weights.setdefault(_QUESTION, []).append(lx.QUESTION_MARK_WEIGHT)
+            elif stats.n_question_openings:
+                weights.setdefault(_QUESTION, []).append(lx.QUESTION_OPENING_WEIGHT)
         out = np.zeros(len(ALL_ACTS), dtype=np.float64)
-        for idx, pats in self._compiled():
-            if not mask[idx]:
-                continue
-            weights = [w for regex, w in pats if self._matches(regex, stats.norm)]
-            if idx == _QUESTION:
-                if stats.n_question_marks:
-                    weights.append(lx.QUESTION_MARK_WEIGHT)
-                elif stats.n_question_openings:
-                    weights.append(lx.QUESTION_OPENING_WEIGHT)
-            s = noisy_or(weights)
-            if ALL_ACTS[idx] in lx.QUESTION_GATED and not stats.is_question:
+        for idx, ws in weights.items():
+            s = noisy_or(ws)
+            if idx in _GATED and not stats.is_question:
                 s *= lx.QUESTION_GATE_FACTOR
             out[idx] = s
         return out
@@ -178,11 +209,29 @@ class PrototypeDetector:
         if v.shape[0] != self.prototypes_.shape[1]:
             raise ValueError(f"embedding has dim {v.shape[0]}, prototypes have "
                              f"{self.prototypes_.shape[1]}")
-        v = v / max(float(np.linalg.norm(v)), 1e-12)
-        sims = self.prototypes_ @ v
+        v = v / max(float(np.sqrt(v.dot(v))), 1e-12)  # what np.linalg.norm computes, sooner
+        sims = (self.prototypes_ @ v).astype(np.float64)
         best = np.full(len(ALL_ACTS), -1.0, dtype=np.float64)
-        np.maximum.at(best, self.act_index_, sims.astype(np.float64))
+        segments = self._segments()
+        if segments is None:
+            np.maximum.at(best, self.act_index_, sims)
+        else:  # the same maxima, one reduceat over each act's contiguous rows (much faster)
+            starts, acts = segments
+            best[acts] = np.maximum(np.maximum.reduceat(sims, starts), -1.0)
         return best
+
+    def _segments(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(first row, act) of each act's block of prototypes when ``act_index_`` is sorted (as
+        ``fit`` leaves it), else None."""
+        idx = self.act_index_
+        cached = getattr(self, "_segments_cache", None)
+        if cached is None or cached[0] is not idx:
+            seg = None
+            if idx.size and bool(np.all(idx[1:] >= idx[:-1])):
+                starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+                seg = (starts, idx[starts])
+            cached = self._segments_cache = (idx, seg)
+        return cached[1]
 
     def score(self, embedding: np.ndarray, role: Role | str) -> np.ndarray:
         """Scores in [0, 1] over :data:`ALL_ACTS`; 0 for the other role's acts."""

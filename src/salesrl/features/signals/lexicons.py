@@ -978,3 +978,84 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
         "Nice to meet you too.",
     ),
 }
+
+# --- optional: generic persuasion cues (not in the default detector) --------------------------
+
+# Charity-persuasion wording (donate, give, the organisation's record) that the sales lexicons
+# above miss. Kept apart: the default ActDetector and the state vector do not use it; pass
+# ``{**REP_PATTERNS, **CUSTOMER_PATTERNS}`` merged with it (``with_persuasion_cues``) to a
+# LexiconDetector. Written from the even-numbered half of the 300 annotated PersuasionForGood
+# dialogues (sorted by id) only; bench/bench_detectors.py reports it on the odd half.
+PERSUASION_PATTERNS: dict[RepAct | CustomerAct, tuple[Pattern, ...]] = {
+    RepAct.CLOSING_ATTEMPT: (
+        (r"\bhow much (would|will|do|can|could|are) you\b[^.?!]{0,30}\b(donat\w*|give|"
+         r"contribut\w*|pledge)\b", 0.85),
+        (r"\b(would|will|could|can|do|are|shall) you\b[^.?!]{0,40}\b(donat\w*|contribut\w*|"
+         r"pledge|give some|give part)\b", 0.75),
+        (r"\b(opportunity|chance) to (donate|give|contribute)\b", 0.75),
+        (r"\b(willing|ready|like|want|interested in|consider) (to )?(donat\w*|contribut\w*)\b",
+         0.6),
+    ),
+    RepAct.SOCIAL_PROOF: (
+        (r"\b(save the children|stc|the (charity|organi[sz]ation))\b (is|has|was|works|provides|"
+         r"helps|promotes|operates|has been)\b", 0.65),
+        (r"\b(non-?profit|non-? ?governmental|ngo|international organi[sz]ation)\b", 0.7),
+        (r"\b(founded|established) (in|on|back)\b|\bsince (18|19|20)\d\d\b", 0.7),
+        (r"\b\d+(\.\d+)? ?(%|percent) of (the )?(donations?|money|funds)\b", 0.75),
+    ),
+    RepAct.VALUE_PROPOSITION: (
+        (r"\b(your|a|any|every|even (a )?small|small|little) (donations?|contributions?|gifts?)"
+         r"\b[^.?!]{0,20}\b(make|makes|help|helps|go|goes|assist|save|saves|provide|keep|"
+         r"ensure|matter)", 0.75),
+        (r"\bmake an? (big |huge |real |tremendous |significant )?difference\b", 0.7),
+        (r"\b(children|kids) (are|is) (the|our) future\b", 0.7),
+        (r"\b(could|can|will|would) (help )?save (a |their |many )?(life|lives|children|kids)\b",
+         0.6),
+    ),
+    RepAct.SITUATION_QUESTION: (
+        (r"\bhave you (ever )?(heard|donated|given|considered|been|volunteered|read|seen)\b",
+         0.8),
+        (r"\b(are|were) you (interested|familiar|aware|one to)\b", 0.7),
+        (r"\bdo you (have|donate|volunteer|know|give)\b", 0.6),
+        (r"\bhow (do|did) you feel about\b", 0.7),
+    ),
+    RepAct.NEXT_STEP: (
+        (r"\b(deducted|taken out|come (right )?(out|from)|directly)\b[^.?!]{0,25}\b(payment|"
+         r"pay|earnings|reward|task money)\b", 0.8),
+        (r"\bresearch team\b[^.?!]{0,20}\b(collect|send|transfer)", 0.8),
+        (r"\b(choose|any) (any )?amount (from|between)\b", 0.8),
+    ),
+    CustomerAct.COMMITMENT: (
+        (r"\bi('d| would| will|'ll) (like to |love to |be happy to |be glad to )?(donate|give|"
+         r"contribute)\b", 0.8),
+        (r"\b(i am|i'm) (willing|ready|happy|glad|going) to (donate|give|contribute)\b", 0.85),
+        (r"\b(let's|lets) (make a )?donat\w*\b", 0.7),
+    ),
+    CustomerAct.REJECTION: (
+        (r"\bnot (going to |willing to |able to )?(donat\w*|give any|make a donation)\b", 0.8),
+        (r"\b(don't|do not) (wish|want) to (donate|give)\b", 0.85),
+        (r"\b(can't|cannot|unable to) (donate|give)\b", 0.75),
+        (r"\bdonate nothing\b", 0.8),
+    ),
+    CustomerAct.OBJECTION_PRICE: (
+        (r"\b(tight budget|can't afford|cannot afford|i'm broke|i am broke|pretty poor|need (the|"
+         r"this|my) money)\b", 0.75),
+    ),
+    CustomerAct.OBJECTION_TRUST: (
+        (r"\b(don't|do not|never) trust\b|\b(scams?|shady)\b", 0.75),
+    ),
+    CustomerAct.INTEREST: (
+        (r"\b(that's|that is|sounds|it's|it is|that sounds) (like )?(so |very |really )?(great|"
+         r"amazing|awesome|wonderful|(a )?(very |really )?(good|nice|great|worthy|worthwhile) "
+         r"cause)\b", 0.6),
+    ),
+}
+
+
+def with_persuasion_cues() -> dict[str, tuple[Pattern, ...]]:
+    """The default rep + customer lexicons with :data:`PERSUASION_PATTERNS` appended per act."""
+    merged: dict[str, tuple[Pattern, ...]] = {
+        str(k.value): v for k, v in {**REP_PATTERNS, **CUSTOMER_PATTERNS}.items()}
+    for act, extra in PERSUASION_PATTERNS.items():
+        merged[act.value] = merged.get(act.value, ()) + extra
+    return merged

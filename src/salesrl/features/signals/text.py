@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import NamedTuple
 
 from salesrl.features.signals.lexicons import IMPERATIVE_QUESTIONS, QUESTION_OPENINGS
@@ -43,7 +44,9 @@ class TextStats(NamedTuple):
 
 def normalise(text: str) -> str:
     """Lower-case, straighten apostrophes and collapse whitespace."""
-    return _SPACE.sub(" ", text.translate(_APOSTROPHES).lower()).strip()
+    # str.split() splits on exactly the characters re's \s matches (checked over all of
+    # Unicode in the tests), so this equals _SPACE.sub(" ", ...).strip(), faster
+    return " ".join(text.translate(_APOSTROPHES).lower().split())
 
 
 def _is_interrogative(words: list[str]) -> bool:
@@ -62,7 +65,7 @@ def analyse(text: str) -> TextStats:
     openings = 0
     if not marks:
         for sentence in _SENTENCE_END.split(norm):
-            openings += _is_interrogative(_WORD.findall(sentence)[:2])
+            openings += _is_interrogative([m.group() for m in islice(_WORD.finditer(sentence), 2)])
     return TextStats(
         norm=norm,
         n_words=len(_WORD.findall(norm)),

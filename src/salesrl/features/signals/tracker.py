@@ -214,8 +214,9 @@ class SignalTracker:
             st.cust_questions += tf["turn_questions"]
             st.cust_hedges += tf["turn_hedges"]
             st.cust_sent_ewma = _ewma(st.cust_sent_ewma, tf["turn_sentiment"], a, st.n_cust == 1)
-            objection = max(scores[i] for i in _OBJ_INDEX)
-            m = sum(scores[i] for i in _POSITIVE) - sum(scores[i] for i in _NEGATIVE) - objection
+            sl = scores.tolist()  # Python floats: same values, no numpy-scalar arithmetic
+            objection = max(sl[i] for i in _OBJ_INDEX)
+            m = sum(sl[i] for i in _POSITIVE) - sum(sl[i] for i in _NEGATIVE) - objection
             st.momentum = _ewma(st.momentum, max(-1.0, min(1.0, m)), a, st.n_cust == 1)
             st.run_turns = 0
             st.run_words = 0.0

@@ -1,17 +1,17 @@
 """Per-turn surface features: length, timing, questions, sentiment, hedges, numbers and prices.
 
-Sentiment is VADER (Hutto & Gilbert, 2014): the normalised ``compound`` score in [-1, 1] and the
+Sentiment is VADER (Hutto & Gilbert, 2014; :mod:`.sentiment` runs it faster with identical
+scores): the normalised ``compound`` score in [-1, 1] and the
 ``pos`` / ``neg`` proportions. Hedge cues follow Lakoff (1973) and Hyland (1998); the money and
 urgency lexicons are ours (:mod:`salesrl.features.signals.lexicons`).
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from salesrl.conversation.schema import Role, Turn
 from salesrl.features.signals import lexicons as lx
+from salesrl.features.signals.prefilter import RegexSet
+from salesrl.features.signals.sentiment import polarity
 from salesrl.features.signals.text import TextStats, analyse
 
 TURN_FEATURE_NAMES: tuple[str, ...] = (
@@ -32,27 +32,26 @@ TURN_FEATURE_NAMES: tuple[str, ...] = (
     "turn_urgency",
 )
 
-_HEDGES = tuple(re.compile(p) for p in lx.HEDGES)
-_MONEY = tuple(re.compile(p) for p in lx.MONEY)
-_URGENCY = tuple(re.compile(p) for p in lx.URGENCY)
-_NUMBER = re.compile(lx.NUMBER)
-
-
-@lru_cache(maxsize=1)
-def _vader():  # noqa: ANN202 - third-party type
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
+# one prefiltered set for the cue lexicons and the number pattern, sliced per lexicon
+_CUES = RegexSet([*lx.HEDGES, *lx.MONEY, *lx.URGENCY, lx.NUMBER])
+_KIND = (0,) * len(lx.HEDGES) + (1,) * len(lx.MONEY) + (2,) * len(lx.URGENCY) + (3,)
 
 
 def sentiment(text: str) -> tuple[float, float, float]:
     """VADER (compound, pos, neg) of raw text (case and punctuation matter to VADER)."""
-    s = _vader().polarity_scores(text)
-    return float(s["compound"]), float(s["pos"]), float(s["neg"])
+    return polarity(text)
 
 
-def _count(patterns: tuple[re.Pattern, ...], norm: str) -> int:
-    return sum(len(p.findall(norm)) for p in patterns)
+def _counts(norm: str) -> tuple[int, int, int, int]:
+    """Matches of the hedge, money and urgency lexicons and of the number pattern (each
+    pattern's ``findall`` count, summed per lexicon)."""
+    totals = [0, 0, 0, 0]
+    patterns = _CUES.patterns
+    for i in _CUES.candidates(norm):
+        n = len(patterns[i].findall(norm))
+        if n:
+            totals[_KIND[i]] += n
+    return totals[0], totals[1], totals[2], totals[3]
 
 
 def turn_features(turn: Turn, prev_end: float | None = None,
@@ -67,11 +66,11 @@ def turn_features(turn: Turn, prev_end: float | None = None,
     duration = float(turn.end - turn.start) if has_time else 0.0  # type: ignore[operator]
     has_gap = turn.start is not None and prev_end is not None
     gap = max(0.0, float(turn.start) - float(prev_end)) if has_gap else 0.0  # type: ignore[arg-type]
-    compound, pos, neg = sentiment(turn.text)
+    compound, pos, neg = polarity(turn.text)
+    hedges, money, urgency, numbers = _counts(st.norm)
     values = (
         float(turn.role is Role.REP), float(st.n_words), float(st.n_chars), float(has_time),
         duration, float(has_gap), gap, float(st.n_questions), compound, pos, neg,
-        float(_count(_HEDGES, st.norm)), float(len(_NUMBER.findall(st.norm))),
-        float(_count(_MONEY, st.norm)), float(_count(_URGENCY, st.norm)),
+        float(hedges), float(numbers), float(money), float(urgency),
     )
     return dict(zip(TURN_FEATURE_NAMES, values, strict=True))
