@@ -1,0 +1,237 @@
+"""The advisor: Q(situation, rep act) learned offline with conservative Q-learning.
+
+Discrete CQL (Kumar et al., "Conservative Q-Learning for Offline Reinforcement Learning",
+NeurIPS 2020) from d3rlpy (Seno & Imai, JMLR 2022) is fitted on logged conversations
+(:class:`~salesrl.guidance.logs.ActLog`): one transition per exchange, the observation of
+:mod:`~salesrl.guidance.observation`, the rep act as the action, reward = conversion on the
+last exchange, no discount. With the default 13-step returns every TD target is the call's
+observed outcome, so Q estimates (conservatively) P(convert | situation, act, then the reps
+as usual): acting greedily on it is one-step policy improvement (Brandfonbrener et al.,
+"Offline RL Without Off-Policy Evaluation", NeurIPS 2021); ``n_step=1`` gives ordinary
+bootstrapped CQL.
+
+A recommendation is the act with the highest Q among acts with enough support: the act was
+taken at least ``min_support`` times in the logs in the same coarse situation (exchange index,
+last customer act). Its expected lift is Q(best) minus the value of what reps usually do there,
+the logged act frequencies weighted by Q. The trained Q network is copied into a plain torch
+MLP and saved with safetensors + JSON (d3rlpy's own save format pickles), so loading needs
+neither d3rlpy nor pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from salesrl.guidance.logs import ActLog
+from salesrl.guidance.observation import (
+    N_KEYS,
+    N_REP,
+    OBS_DIM,
+    REP_ACTS,
+    ActHistory,
+    act_indices,
+)
+
+FORMAT = "salesrl-advisor"
+FORMAT_VERSION = 1
+CONFIG_FILE = "advisor.json"
+WEIGHTS_FILE = "advisor.safetensors"
+
+
+@dataclass
+class AdvisorConfig:
+    """Training settings (small on purpose: the observation is a 64-dim act summary)."""
+
+    n_steps: int = 8000
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    alpha: float = 0.05  # CQL penalty weight: small, the logs cover every act well
+    hidden: list[int] = field(default_factory=lambda: [128, 128])
+    target_update_interval: int = 200
+    min_support: int = 30
+    #: TD horizon. 13 (the longest call) makes every target the call's observed outcome: Q is
+    #: the logged reps' own value of each act, so Q(best) - V is a calibrated one-step lift
+    #: (one-step policy improvement, Brandfonbrener et al., NeurIPS 2021); 1 bootstraps with
+    #: a max over acts, which over-estimates values on noisy 0/1 outcomes.
+    n_step: int = 13
+    n_critics: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The advised next rep act, its conservative value and its expected lift."""
+
+    act: str
+    value: float
+    expected_lift: float
+    support: int
+    alternatives: list[tuple[str, float]]
+
+
+def _mlp(hidden: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    width = OBS_DIM
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, N_REP))
+    return nn.Sequential(*layers)
+
+
+class Advisor:
+    """Offline-RL next-best-act advisor; ``fit`` on an :class:`ActLog`, then ``recommend``."""
+
+    def __init__(self, config: AdvisorConfig | None = None) -> None:
+        self.config = config
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, log: ActLog, on_step: Callable[[int], None] | None = None) -> Advisor:
+        """Fit discrete CQL on the logged transitions; ``on_step(done)`` reports progress."""
+        import d3rlpy  # heavy import, only for training
+        from d3rlpy.logging import NoopAdapterFactory
+
+        cfg = self.config or AdvisorConfig()
+        obs, acts, rewards, terminals, keys = log.transitions()
+        d3rlpy.seed(cfg.seed)
+        with _quiet_structlog():  # d3rlpy logs to stdout through structlog
+            picker = (d3rlpy.dataset.MultiStepTransitionPicker(cfg.n_step, 1.0)
+                      if cfg.n_step > 1 else None)
+            dataset = d3rlpy.dataset.MDPDataset(obs, acts[:, None], rewards[:, None], terminals,
+                                                action_size=N_REP, transition_picker=picker)
+            algo = d3rlpy.algos.DiscreteCQLConfig(
+                batch_size=cfg.batch_size, gamma=1.0, learning_rate=cfg.learning_rate,
+                alpha=cfg.alpha, target_update_interval=cfg.target_update_interval,
+                n_critics=cfg.n_critics, encoder_factory=d3rlpy.models.VectorEncoderFactory(
+                    hidden_units=list(cfg.hidden)),
+            ).create(device="cpu:0")
+            callback = None if on_step is None else (lambda _a, _e, step: on_step(step))
+            algo.fit(dataset, n_steps=cfg.n_steps, n_steps_per_epoch=cfg.n_steps,
+                     show_progress=False, logger_adapter=NoopAdapterFactory(),
+                     save_interval=cfg.n_steps + 1, callback=callback)
+        self.q_net_ = _copy_q_network(algo, cfg)
+        counts = np.zeros((N_KEYS, N_REP), dtype=np.int64)
+        np.add.at(counts, (keys, acts), 1)
+        self.support_ = counts
+        self.config_ = cfg
+        return self
+
+    # -- inference -------------------------------------------------------------------------
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q for every rep act: shape ``(B, 12)``, clipped to [0, 1]."""
+        with torch.inference_mode():
+            q = self.q_net_(torch.as_tensor(np.atleast_2d(obs), dtype=torch.float32)).numpy()
+        return np.clip(q, 0.0, 1.0)
+
+    def choose(self, obs: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best supported act index per row, and its expected lift (batched)."""
+        q = self.q_values(obs)
+        support = self.support_[keys]
+        ok = support >= self.config_.min_support
+        ok[~ok.any(axis=1)] = True  # an unseen situation: fall back to the plain argmax
+        best = np.where(ok, q, -np.inf).argmax(axis=1)
+        total = support.sum(axis=1, keepdims=True)
+        freq = np.where(total > 0, support / np.maximum(total, 1), 1.0 / N_REP)
+        baseline = (freq * q).sum(axis=1)
+        lift = q[np.arange(q.shape[0]), best] - baseline
+        return best, np.maximum(lift, 0.0)
+
+    def recommend(self, rep_acts: list[str], customer_acts: list[str]) -> Recommendation:
+        """The advice before the next rep turn, given the acts of the exchanges so far."""
+        hist = ActHistory(1)
+        reps, custs = act_indices(rep_acts, customer_acts)
+        for r, c in zip(reps, custs, strict=False):
+            hist.update(np.array([0]), np.array([r]), np.array([c]))
+        obs, key = hist.observe(), hist.key()
+        best, lift = self.choose(obs, key)
+        q = self.q_values(obs)[0]
+        b = int(best[0])
+        order = np.argsort(-q)[:3]
+        return Recommendation(act=REP_ACTS[b].value, value=float(q[b]),
+                              expected_lift=float(lift[0]),
+                              support=int(self.support_[key[0], b]),
+                              alternatives=[(REP_ACTS[i].value, float(q[i])) for i in order])
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write ``advisor.json`` + ``advisor.safetensors`` into ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {f"q.{k}": v.contiguous() for k, v in self.q_net_.state_dict().items()}
+        tensors["support"] = torch.as_tensor(self.support_)
+        save_file(tensors, str(directory / WEIGHTS_FILE))
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "config": asdict(self.config_),
+                "obs_dim": OBS_DIM, "acts": [a.value for a in REP_ACTS]}
+        (directory / CONFIG_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Advisor:
+        """Read an advisor written by :meth:`save` (raises ``ValueError`` on a bad artifact)."""
+        directory = Path(directory)
+        meta_path = directory / CONFIG_FILE
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"{meta_path}: no advisor artifact here")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("obs_dim") != OBS_DIM:
+            raise ValueError(f"{meta_path}: not a compatible {FORMAT} artifact")
+        if meta.get("acts") != [a.value for a in REP_ACTS]:
+            raise ValueError(f"{meta_path}: the act vocabulary differs from this version")
+        cfg = AdvisorConfig(**meta["config"])
+        tensors = load_file(str(directory / WEIGHTS_FILE))
+        net = _Ensemble(cfg.hidden, cfg.n_critics)
+        net.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("q.")})
+        net.eval()
+        advisor = cls(cfg)
+        advisor.q_net_, advisor.config_ = net, cfg
+        advisor.support_ = tensors["support"].numpy()
+        return advisor
+
+
+@contextmanager
+def _quiet_structlog() -> Iterator[None]:
+    import structlog
+
+    old = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    try:
+        yield
+    finally:
+        structlog.configure(**old)
+
+
+class _Ensemble(nn.Module):
+    """The mean of ``n`` MLP critics (d3rlpy's ``reduction="mean"``)."""
+
+    def __init__(self, hidden: list[int], n: int) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(_mlp(hidden) for _ in range(n))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(dim=0)
+
+
+def _copy_q_network(algo: object, cfg: AdvisorConfig) -> _Ensemble:
+    """Copy d3rlpy's Q network(s) into plain torch MLPs (no d3rlpy needed to load)."""
+    state = algo.impl.modules.q_funcs.state_dict()  # type: ignore[attr-defined]
+    net = _Ensemble(cfg.hidden, cfg.n_critics)
+    mapped = {}
+    last = 2 * len(cfg.hidden)
+    for k in range(cfg.n_critics):
+        for p in ("weight", "bias"):
+            for j in range(len(cfg.hidden)):
+                mapped[f"members.{k}.{2 * j}.{p}"] = state[f"{k}._encoder._layers.{2 * j}.{p}"]
+            mapped[f"members.{k}.{last}.{p}"] = state[f"{k}._fc.{p}"]
+    net.load_state_dict(mapped)
+    net.eval()
+    return net

@@ -1,0 +1,42 @@
+"""Turning points: change points on a step series, with causes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from salesrl.guidance.turning_points import turning_points
+
+
+def test_one_step_up_is_found_with_its_cause() -> None:
+    rng = np.random.default_rng(0)
+    p = np.r_[np.full(6, 0.3), np.full(6, 0.7)] + rng.normal(0, 0.01, 12)
+    acts = ["small_talk", "interest"] * 2 + ["value_proposition", "commitment"] * 4
+    acts[6] = "closing_attempt"
+    turns = ["hello"] * 12
+    points = turning_points(p, turns, acts)
+    assert [tp.index for tp in points] == [6]
+    assert points[0].delta == pytest.approx(0.4, abs=0.03)
+    assert points[0].cause == "closing attempt"
+
+
+def test_a_drop_after_a_price_objection() -> None:
+    p = [0.5, 0.52, 0.5, 0.51, 0.2, 0.21, 0.19]
+    turns = ["hi", "hey", "so", "ok", "That price is way over our budget", "hm", "ok"]
+    acts = ["small_talk", "small_talk_customer", "value_proposition", "question",
+            "objection_price", "discount", "stall"]
+    points = turning_points(p, turns, acts)
+    assert [tp.index for tp in points] == [4]
+    assert points[0].delta < -0.25
+    assert points[0].cause == "price discussed"
+
+
+def test_a_flat_noisy_series_has_no_turning_point() -> None:
+    p = 0.4 + np.random.default_rng(1).normal(0, 0.005, 20)
+    assert turning_points(p, [], []) == []
+
+
+def test_bad_input_is_rejected() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        turning_points([0.1, float("nan")], [], [])
+    assert turning_points([0.5], ["hi"], ["small_talk"]) == []
