@@ -82,3 +82,21 @@ def test_calibration_choice_by_validation_brier() -> None:
     assert fit_calibrator(true, np.ones_like(y), groups).method == "none"
     with pytest.raises(ValueError):
         fit_calibrator(true, y, groups, method="isotonic")  # type: ignore[arg-type]
+
+
+def test_stack_calibrator_weighs_an_extra_evidence_column() -> None:
+    from salesrl.agent.calibration import Calibrator, fit_calibrator
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    y = (rng.random(n) < 0.5).astype(float)
+    evidence = (2 * y - 1) * 1.5 + rng.normal(size=n)  # strong, and unknown to z
+    z = 0.3 * (2 * y - 1) + rng.normal(size=n)
+    cal = fit_calibrator(z, y, np.arange(n), "auto", extra=evidence[:, None])
+    assert cal.method == "stack" and cal.extra_weights[0] > 0.5
+    assert cal.cv_brier["stack"] < cal.cv_brier["platt"]
+    back = Calibrator.from_dict(cal.to_dict())
+    assert np.allclose(back.apply(z, evidence[:, None]), cal.apply(z, evidence[:, None]))
+    members = np.column_stack([z, z])
+    assert back.apply(members, evidence[:, None]).shape == (n, 2)
+    assert fit_calibrator(z, y, np.arange(n), "auto").method != "stack"  # no extra: no stack

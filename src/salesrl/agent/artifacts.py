@@ -29,6 +29,7 @@ from safetensors.torch import load_file, save_file
 from salesrl.agent.calibration import Calibrator
 from salesrl.agent.config import TrainConfig
 from salesrl.agent.data import ObsLayout
+from salesrl.agent.lexical import LexicalEvidence
 from salesrl.agent.networks import PolicyNet
 from salesrl.agent.retrieval import RetrievalIndex
 
@@ -56,6 +57,7 @@ class AgentArtifact:
     embedding_backend: str
     embedding_dim: int
     extra: dict[str, Any]
+    lexical: LexicalEvidence | None = None
 
 
 def _versions() -> dict[str, str]:
@@ -79,6 +81,9 @@ def save_agent(art: AgentArtifact, path: str | Path) -> Path:
     if art.retrieval is not None:
         for name, a in art.retrieval.to_arrays().items():
             tensors[f"retrieval.{name}"] = torch.from_numpy(np.ascontiguousarray(a).copy())
+    if art.lexical is not None:
+        for name, a in art.lexical.to_arrays().items():
+            tensors[f"lexical.{name}"] = torch.from_numpy(np.ascontiguousarray(a).copy())
     save_file(tensors, str(path / WEIGHTS_FILE), metadata={"format": FORMAT,
                                                            "format_version": str(FORMAT_VERSION)})
     doc = {
@@ -92,6 +97,7 @@ def save_agent(art: AgentArtifact, path: str | Path) -> Path:
         "calibration": art.calibrator.to_dict(),
         "member_offsets": [float(v) for v in art.offsets],
         "retrieval": art.retrieval.params() if art.retrieval is not None else None,
+        "lexical": art.lexical.params() if art.lexical is not None else None,
         "train_config": art.config.to_dict(),
         "versions": _versions(),
         "extra": art.extra,
@@ -153,8 +159,13 @@ def load_agent(path: str | Path, *, embedding_backend: str | None = None,
         arrays = {n[len("retrieval."):]: t.numpy() for n, t in tensors.items()
                   if n.startswith("retrieval.")}
         retrieval = RetrievalIndex.from_arrays(doc["retrieval"], arrays)
+    lexical = None
+    if doc.get("lexical"):
+        arrays = {n[len("lexical."):]: t.numpy() for n, t in tensors.items()
+                  if n.startswith("lexical.")}
+        lexical = LexicalEvidence.from_arrays(doc["lexical"], arrays)
     return AgentArtifact(ObsLayout.from_dict(doc["input_layout"]), layout, cfg, members,
                          Calibrator.from_dict(doc["calibration"]),
                          np.asarray(doc["member_offsets"], dtype=np.float64),
                          retrieval, doc["embedding"]["backend"], int(doc["embedding"]["dim"]),
-                         dict(doc.get("extra", {})))
+                         dict(doc.get("extra", {})), lexical)

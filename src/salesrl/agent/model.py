@@ -18,6 +18,7 @@ from salesrl.agent.artifacts import AgentArtifact, load_agent, save_agent
 from salesrl.agent.config import TrainConfig
 from salesrl.agent.data import Episodes, ObsLayout
 from salesrl.agent.networks import combine_logits, member_logits
+from salesrl.conversation import Conversation
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -60,6 +61,7 @@ class ConversionAgent:
         self.calibrator_ = res.calibrator
         self.retrieval_ = res.retrieval
         self.offsets_ = res.offsets
+        self.lexical_ = getattr(self, "lexical_", None)
         self.history_ = res.history
         self.fit_seconds_ = time.perf_counter() - t0
         return self
@@ -82,15 +84,17 @@ class ConversionAgent:
             x = np.concatenate([x, feats], axis=1)
         return x
 
-    def _member_z(self, obs_rows: np.ndarray) -> np.ndarray:
-        """``(n, K)`` member logits with each member's balancing offset added."""
+    def _member_z(self, obs_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, K)`` member logits with each member's balancing offset added, and the
+        caller's extra columns (what a stacking calibrator reads)."""
         x = self._prepare(obs_rows)
-        return member_logits(self.members_, x, self.config_.action_bound) + self.offsets_
+        extra = self.input_layout_.split(x[:, : self.input_layout_.obs_dim])[3]
+        return member_logits(self.members_, x, self.config_.action_bound) + self.offsets_, extra
 
     def predict_logit_rows(self, obs_rows: np.ndarray) -> np.ndarray:
         """Calibrated logit per row, shape ``(n,)``."""
-        z = combine_logits(self._member_z(obs_rows), self.config_.ensemble_combine)
-        return self.calibrator_.apply(z)
+        z, extra = self._member_z(obs_rows)
+        return self.calibrator_.apply(combine_logits(z, self.config_.ensemble_combine), extra)
 
     def predict_proba_rows(self, obs_rows: np.ndarray) -> np.ndarray:
         """P(conversion) per observation row, shape ``(n,)`` (batched internally)."""
@@ -99,8 +103,18 @@ class ConversionAgent:
     def predict_members(self, obs_rows: np.ndarray) -> np.ndarray:
         """Each member's calibrated probability, shape ``(n, K)``: the spread feeds the
         confidence module."""
-        z = self._member_z(obs_rows)
-        return _sigmoid(self.calibrator_.apply(z))
+        z, extra = self._member_z(obs_rows)
+        return _sigmoid(self.calibrator_.apply(z, extra))
+
+    def lexical_rows(self, conversation: Conversation, obs_rows: np.ndarray) -> np.ndarray:
+        """``obs_rows`` of ``conversation`` (one per turn) with the lexical-evidence column
+        appended when the agent was trained with one (:mod:`~.lexical`); else unchanged."""
+        lexical = getattr(self, "lexical_", None)
+        rows = np.asarray(obs_rows, dtype=np.float32)
+        if lexical is None:
+            return rows
+        z = lexical.logits([conversation])[0]
+        return np.concatenate([rows, z[-len(rows):, None]], axis=1)
 
     def predict_episodes(self, episodes: Episodes) -> list[np.ndarray]:
         """Per-turn probabilities for every conversation."""
@@ -117,7 +131,8 @@ class ConversionAgent:
         return save_agent(AgentArtifact(self.input_layout_, self.layout_, self.config_,
                                         self.members_, self.calibrator_, self.offsets_,
                                         self.retrieval_, self.embedding_backend,
-                                        self.embedding_dim, extra), path)
+                                        self.embedding_dim, extra,
+                                        getattr(self, "lexical_", None)), path)
 
     @classmethod
     def load(cls, path: str | Path, *, embedding_backend: str | None = None,
@@ -135,5 +150,6 @@ class ConversionAgent:
         agent.calibrator_ = art.calibrator
         agent.retrieval_ = art.retrieval
         agent.offsets_ = art.offsets
+        agent.lexical_ = art.lexical
         agent.history_ = []
         return agent

@@ -43,9 +43,13 @@ class StateEncoder(nn.Module):
     """
 
     def __init__(self, layout: ObsLayout, state_hidden: Sequence[int] = (64,),
-                 gru_hidden: int = 32, dropout: float = 0.1) -> None:
+                 gru_hidden: int = 32, dropout: float = 0.1,
+                 input_clip: float | None = None) -> None:
         super().__init__()
         self.layout = layout
+        # standardised inputs are clipped to [-input_clip, input_clip]: rare, heavy-tailed
+        # signal counts (a feature at 60 standard deviations) otherwise swamp the layer norm
+        self.input_clip = input_clip
         self.state_in = layout.state_dim + layout.extra_dim
         self.use_window = layout.has_window and gru_hidden > 0
         self.register_buffer("in_mean", torch.zeros(self.state_in))
@@ -90,11 +94,16 @@ class StateEncoder(nn.Module):
         parts = []
         if self.state_in > 0:
             s = torch.cat([state, extra], dim=-1)
-            parts.append(self.state_mlp((s - self.in_mean) / self.in_std))
+            s = (s - self.in_mean) / self.in_std
+            if self.input_clip is not None:
+                s = s.clamp(-self.input_clip, self.input_clip)
+            parts.append(self.state_mlp(s))
         if self.use_window:
             h = obs.new_zeros(obs.shape[0], self.gru.hidden_size)
             for k in range(self.layout.window):
                 x = (win[:, k] - self.turn_mean) / self.turn_std
+                if self.input_clip is not None:
+                    x = x.clamp(-self.input_clip, self.input_clip)
                 m = mask[:, k : k + 1]
                 h = m * self.gru(x, h) + (1.0 - m) * h
             parts.append(self.gru_drop(h))
@@ -110,9 +119,9 @@ class PolicyNet(nn.Module):
 
     def __init__(self, layout: ObsLayout, state_hidden: Sequence[int] = (64,),
                  gru_hidden: int = 32, dropout: float = 0.1, pi_arch: Sequence[int] = (64,),
-                 log_std_init: float = -2.0) -> None:
+                 log_std_init: float = -2.0, input_clip: float | None = None) -> None:
         super().__init__()
-        self.encoder = StateEncoder(layout, state_hidden, gru_hidden, dropout)
+        self.encoder = StateEncoder(layout, state_hidden, gru_hidden, dropout, input_clip)
         self.pi = _mlp(self.encoder.features_dim, pi_arch, nn.Tanh)
         last = int(pi_arch[-1]) if len(pi_arch) else self.encoder.features_dim
         self.action_net = nn.Linear(last, 1)
@@ -128,9 +137,9 @@ class ValueNet(nn.Module):
 
     def __init__(self, layout: ObsLayout, state_hidden: Sequence[int] = (64,),
                  gru_hidden: int = 32, dropout: float = 0.1,
-                 vf_arch: Sequence[int] = (64,)) -> None:
+                 vf_arch: Sequence[int] = (64,), input_clip: float | None = None) -> None:
         super().__init__()
-        self.encoder = StateEncoder(layout, state_hidden, gru_hidden, dropout)
+        self.encoder = StateEncoder(layout, state_hidden, gru_hidden, dropout, input_clip)
         self.vf = _mlp(self.encoder.features_dim, vf_arch, nn.Tanh)
         last = int(vf_arch[-1]) if len(vf_arch) else self.encoder.features_dim
         self.value_net = nn.Linear(last, 1)
@@ -181,9 +190,9 @@ def _features_extractor_class() -> type:
 
         def __init__(self, observation_space: Any, layout: dict[str, int],
                      state_hidden: Sequence[int] = (64,), gru_hidden: int = 32,
-                     dropout: float = 0.1) -> None:
+                     dropout: float = 0.1, input_clip: float | None = None) -> None:
             lay = ObsLayout.from_dict(layout)
-            enc = StateEncoder(lay, state_hidden, gru_hidden, dropout)
+            enc = StateEncoder(lay, state_hidden, gru_hidden, dropout, input_clip)
             super().__init__(observation_space, features_dim=enc.features_dim)
             self.encoder = enc
 

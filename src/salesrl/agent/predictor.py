@@ -5,24 +5,34 @@ the state tracker as a callable ``encode(conversation) -> (T, obs_dim)`` (row ``
 ``0..t`` only), and optionally ``encode_many(conversations) -> [(T_i, obs_dim)]`` that encodes
 many at once (batched embedding). It is registered as ``agent`` in
 :mod:`salesrl.evaluation.baselines.agent`, with :class:`salesrl.features.StateBuilder`.
+
+With ``lexical=True`` each row gets one more column, the lexical evidence of
+:mod:`salesrl.agent.lexical` (role-aware TF-IDF logit of the prefix), cross-fitted so that
+the agent's training rows carry out-of-fold logits; the fitted lexical model is stored on the
+agent (``agent_.lexical_``) and saved with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Self
 
 import numpy as np
 
 from salesrl.agent.adversarial import make_counterexamples
-from salesrl.agent.config import TrainConfig
+from salesrl.agent.config import SMALL_DATA_OVERRIDES, TrainConfig
 from salesrl.agent.data import Episodes, ObsLayout
+from salesrl.agent.lexical import cross_fit
 from salesrl.agent.model import ConversionAgent
 from salesrl.conversation import Conversation
 from salesrl.evaluation.predictor import ConversionPredictor
 
 Encoder = Callable[[Conversation], np.ndarray]
 ManyEncoder = Callable[[Sequence[Conversation]], Sequence[np.ndarray]]
+
+#: below this many training conversations ``config=None`` means the ``small`` preset
+SMALL_DATA = 5000
 
 
 def _batched(encode: Encoder, encode_many: ManyEncoder | None,
@@ -42,7 +52,10 @@ class AgentPredictor(ConversionPredictor):
     ``adversarial_fraction * n`` reversal and as many perturbed counter-examples) and trains a
     :class:`ConversionAgent`. ``predict_proba`` encodes each conversation once, at its longest
     requested prefix, and reads the row of each prefix length (valid because the encoder is
-    causal); a prefix with no turns gets the training base rate.
+    causal); a prefix with no turns gets the training base rate. ``config=None`` means the
+    ``small`` preset below ``SMALL_DATA`` training conversations, else ``fast``; with
+    ``small_data=True`` a given config gets the ``small`` preset's regularisation
+    (``SMALL_DATA_OVERRIDES``) below ``SMALL_DATA`` conversations.
     """
 
     name = "agent"
@@ -50,7 +63,8 @@ class AgentPredictor(ConversionPredictor):
     def __init__(self, encode: Encoder, layout: ObsLayout, config: TrainConfig | None = None,
                  *, embedding_backend: str = "unknown", embedding_dim: int = 0,
                  adversarial_fraction: float = 0.2,
-                 encode_many: ManyEncoder | None = None) -> None:
+                 encode_many: ManyEncoder | None = None, lexical: bool = False,
+                 lexical_folds: int = 5, small_data: bool = False) -> None:
         self.encode = encode
         self.encode_many = encode_many
         self.layout = layout
@@ -58,9 +72,22 @@ class AgentPredictor(ConversionPredictor):
         self.embedding_backend = embedding_backend
         self.embedding_dim = embedding_dim
         self.adversarial_fraction = adversarial_fraction
+        self.lexical = lexical
+        self.lexical_folds = lexical_folds
+        self.small_data = small_data
+
+    def _with_lexical(self, eps: Episodes, logits: list[np.ndarray]) -> Episodes:
+        layout = eps.layout.with_extra(eps.layout.extra_dim + 1)
+        return Episodes([np.concatenate([o, z[:, None]], axis=1)
+                         for o, z in zip(eps.obs, logits, strict=True)],
+                        eps.labels, eps.groups, eps.ids, layout)
 
     def fit(self, conversations: Sequence[Conversation]) -> Self:
-        cfg = self.config or TrainConfig.preset("default")
+        cfg = self.config
+        if cfg is None:
+            cfg = TrainConfig.preset("small" if len(conversations) < SMALL_DATA else "fast")
+        elif self.small_data and len(conversations) < SMALL_DATA:
+            cfg = replace(cfg, **SMALL_DATA_OVERRIDES)
         convs = [c for c in conversations if c.converted is not None and len(c.turns)]
         eps = Episodes.from_conversations(convs, _batched(self.encode, self.encode_many, convs),
                                           self.layout)
@@ -71,11 +98,28 @@ class AgentPredictor(ConversionPredictor):
             if extra:
                 adv = Episodes.from_conversations(
                     extra, _batched(self.encode, self.encode_many, extra), self.layout)
-        self.agent_ = ConversionAgent(cfg, layout=self.layout,
+        layout = self.layout
+        lexical = None
+        if self.lexical:
+            lexical, oof, adv_z = cross_fit(convs, self.lexical_folds, cfg.seed,
+                                            extra=extra if adv is not None else ())
+            eps = self._with_lexical(eps, oof)
+            if adv is not None:
+                adv = self._with_lexical(adv, adv_z)
+            layout = eps.layout
+        self.agent_ = ConversionAgent(cfg, layout=layout,
                                       embedding_backend=self.embedding_backend,
                                       embedding_dim=self.embedding_dim).fit(eps, adversarial=adv)
+        self.agent_.lexical_ = lexical
         self.base_rate_ = float(np.mean([c.label for c in convs])) if convs else 0.5
         return self
+
+    def _rows(self, encode: Encoder, conv: Conversation) -> np.ndarray:
+        rows = np.asarray(encode(conv), dtype=np.float32)
+        lexical = getattr(self.agent_, "lexical_", None)
+        if lexical is None:
+            return rows
+        return np.concatenate([rows, lexical.logits([conv])[0][:, None]], axis=1)
 
     def predict_proba(self, prefixes: Sequence[Conversation]) -> np.ndarray:
         out = np.full(len(prefixes), getattr(self, "base_rate_", 0.5), dtype=np.float64)
@@ -87,13 +131,17 @@ class AgentPredictor(ConversionPredictor):
         encode = _batched(self.encode, self.encode_many, todo)
         rows: dict[str, np.ndarray] = {c.id: np.asarray(encode(c), dtype=np.float32)
                                        for c in todo}
+        lexical = getattr(self.agent_, "lexical_", None)
+        if lexical is not None and todo:
+            for c, z in zip(todo, lexical.logits(todo), strict=True):
+                rows[c.id] = np.concatenate([rows[c.id], z[:, None]], axis=1)
         want, where = [], []
         for i, c in enumerate(prefixes):
             if not len(c.turns):
                 continue
             full = longest[c.id]
             if [t.text for t in c.turns] != [t.text for t in full.turns[: len(c.turns)]]:
-                row = np.asarray(self.encode(c), dtype=np.float32)[-1]
+                row = self._rows(self.encode, c)[-1]
             else:
                 row = rows[c.id][len(c.turns) - 1]
             want.append(row)

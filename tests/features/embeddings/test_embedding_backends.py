@@ -18,7 +18,8 @@ from salesrl.features.embeddings.base import l2_normalize
 
 
 def test_factory_knows_every_backend() -> None:
-    assert set(BACKENDS) == {"minilm", "minilm-q8", "wordllama", "hashing", "openai", "azure-openai"}
+    assert set(BACKENDS) == {"minilm", "minilm-q8", "wordllama", "hashing", "openai",
+                             "azure-openai"}
     assert get_backend("HASHING", dim=32).dim == 32
     assert get_backend("azure_openai", api_key="k", endpoint="https://x").name == "azure-openai"
 

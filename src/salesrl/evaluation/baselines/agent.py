@@ -2,7 +2,9 @@
 
 :class:`~salesrl.agent.predictor.AgentPredictor` over the rows of the shared state builder
 (:func:`salesrl.evaluation.baselines.state_lr.default_builder`: ``$SALESRL_EMBEDDING_BACKEND``,
-default ``minilm``, disk-cached), trained inside each fold with ``TrainConfig.preset("fast")``.
+default ``minilm``, disk-cached) plus the cross-fitted lexical-evidence column
+(:mod:`salesrl.agent.lexical`), trained inside each fold with ``TrainConfig.preset("fast")``,
+narrowed to the ``small`` preset's regularisation below 5,000 training conversations.
 torch and the agent are imported only when the model is built.
 """
 
@@ -12,8 +14,8 @@ from salesrl.evaluation.baselines.state_lr import default_builder
 from salesrl.evaluation.predictor import ConversionPredictor, register
 
 
-@register("agent", "the SalesRL agent (warm start + conservative PPO ensemble, 'fast' preset) "
-          "on the turn-by-turn state rows; trains in each fold")
+@register("agent", "the SalesRL agent (warm start + conservative PPO ensemble, 'small' / "
+          "'fast' preset) on the turn-by-turn state rows + lexical evidence; trains in each fold")
 def make_agent() -> ConversionPredictor:
     """A fresh, unfitted :class:`AgentPredictor` on :func:`default_builder`'s rows."""
     from salesrl.agent import TrainConfig
@@ -22,4 +24,5 @@ def make_agent() -> ConversionPredictor:
     builder = default_builder()
     return AgentPredictor(builder.encode, builder.layout, TrainConfig.preset("fast"),
                           embedding_backend=builder.backend_name,
-                          embedding_dim=builder.embedding_dim, encode_many=builder.encode_many)
+                          embedding_dim=builder.embedding_dim, encode_many=builder.encode_many,
+                          lexical=True, small_data=True)

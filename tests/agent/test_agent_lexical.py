@@ -1,0 +1,105 @@
+"""Lexical evidence: causal per-turn TF-IDF logits, cross-fitting, arrays round trip, and the
+agent carrying the column through save / load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from salesrl.agent import ConversionAgent, ObsLayout
+from salesrl.agent.lexical import LexicalEvidence, cross_fit
+from salesrl.agent.predictor import AgentPredictor
+from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
+
+KEEN = ["sounds great i will donate", "yes happy to give", "sure count me in"]
+COLD = ["no thanks not today", "i do not trust charities", "maybe some other time"]
+NEUTRAL = ["okay", "i see", "tell me more"]
+
+
+def _convs(n: int, seed: int, prefix: str = "c") -> list[Conversation]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        y = int(rng.random() < 0.5)
+        turns = []
+        for k in range(int(rng.integers(4, 10))):
+            if k % 2 == 0:
+                text = "would you like to donate to the charity"
+            elif rng.random() < 0.5:
+                text = str(rng.choice(KEEN if y else COLD))
+            else:
+                text = str(rng.choice(NEUTRAL))
+            turns.append(Turn(role=Role.REP if k % 2 == 0 else Role.CUSTOMER, text=text))
+        out.append(Conversation(id=f"{prefix}{i}", turns=turns,
+                                outcome=Outcome.CONVERTED if y else Outcome.NOT_CONVERTED,
+                                metadata=Metadata(industry="charity")))
+    return out
+
+
+def test_logits_are_causal_and_one_per_turn() -> None:
+    convs = _convs(60, 0)
+    lex = LexicalEvidence(min_df=1).fit(convs)
+    conv = convs[0]
+    full = lex.logits([conv])[0]
+    assert full.shape == (len(conv.turns),)
+    for k in range(1, len(conv.turns) + 1):
+        assert np.allclose(lex.logits([conv.prefix(k)])[0], full[:k], atol=1e-5)
+
+
+def test_cross_fit_is_out_of_fold_and_informative() -> None:
+    convs = _convs(120, 1)
+    full, oof, extra = cross_fit(convs, n_splits=4, seed=0, extra=convs[:3], min_df=1)
+    y = np.array([c.label for c in convs])
+    last_oof = np.array([z[-1] for z in oof])
+    assert roc_auc_score(y, last_oof) > 0.8
+    in_sample = np.array([z[-1] for z in full.logits(convs)])
+    assert not np.allclose(in_sample, last_oof)  # the rows the agent sees are not in-sample
+    assert [len(z) for z in extra] == [len(c.turns) for c in convs[:3]]
+    assert not np.allclose(extra[0], full.logits(convs[:1])[0])
+
+
+def test_arrays_and_json_round_trip() -> None:
+    convs = _convs(40, 2)
+    lex = LexicalEvidence(min_df=1).fit(convs)
+    params = json.loads(json.dumps(lex.params()))
+    back = LexicalEvidence.from_arrays(params, lex.to_arrays())
+    for a, b in zip(lex.logits(convs[:5]), back.logits(convs[:5]), strict=True):
+        assert np.allclose(a, b, atol=1e-6)
+
+
+def _encode(conv: Conversation) -> np.ndarray:
+    """A stand-in tracker that knows nothing about the words: turn index and role only."""
+    t = np.arange(len(conv.turns), dtype=np.float32)[:, None]
+    rep = np.array([[t.role == Role.REP] for t in conv.turns], dtype=np.float32)
+    return ObsLayout.pack(np.concatenate([t, rep], axis=1), rep, window=2)
+
+
+def test_agent_uses_and_saves_the_lexical_column(tiny, tmp_path: Path) -> None:
+    layout = ObsLayout(state_dim=2, window=2, turn_dim=1)
+    train, test = _convs(120, 3), _convs(40, 4, prefix="t")
+    pred = AgentPredictor(_encode, layout, tiny(use_ppo=False, retrieval=False),
+                          lexical=True, adversarial_fraction=0.1).fit(train)
+    assert pred.agent_.input_layout_.extra_dim == 1
+    p = pred.predict_proba(test)
+    y = np.array([c.label for c in test])
+    assert roc_auc_score(y, p) > 0.8  # only the lexical column can tell the classes apart
+    loaded = ConversionAgent.load(pred.agent_.save(tmp_path / "model"))
+    assert loaded.lexical_ is not None
+    rows = np.stack([loaded.lexical_rows(c, _encode(c))[-1] for c in test])
+    assert np.allclose(loaded.predict_proba_rows(rows), p, atol=1e-5)
+    assert not list(tmp_path.rglob("*.pkl"))
+
+
+def test_chunked_counts_give_the_same_model(monkeypatch) -> None:
+    import salesrl.agent.lexical as lexical
+
+    convs = _convs(30, 5)
+    whole = LexicalEvidence().fit(convs)
+    monkeypatch.setattr(lexical, "CHUNK", 4)
+    chunked = LexicalEvidence().fit(convs)
+    assert np.allclose(whole.coef_, chunked.coef_, atol=1e-6)
+    for a, b in zip(whole.logits(convs), chunked.logits(convs), strict=True):
+        assert np.allclose(a, b, atol=1e-5)
