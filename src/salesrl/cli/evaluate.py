@@ -46,6 +46,9 @@ def evaluate(
         "--markdown", help="Write the Markdown table.")] = None,
     plot_out: Annotated[Path | None, typer.Option(
         "--plot", help="Write a PNG of AUC and Brier against prefix fraction.")] = None,
+    confidence: Annotated[bool, typer.Option(
+        "--confidence", help="Also cross-validate the confidence model (selective accuracy, "
+        "AURC, interval coverage) into the report's 'confidence' section.")] = False,
 ) -> None:
     """Score each model's P(conversion) at 25/50/75/100 % of every conversation and per turn."""
     from salesrl.evaluation.protocol import evaluate as run_protocol
@@ -59,6 +62,9 @@ def evaluate(
     )
 
     names = _models(model)
+    if confidence and test is not None:
+        raise typer.BadParameter("--confidence needs cross-validation; drop --test",
+                                 param_hint="'--confidence'")
     conversations = read_jsonl(data, require_outcome=True)
     test_convs = read_jsonl(test, require_outcome=True) if test is not None else None
 
@@ -78,8 +84,15 @@ def evaluate(
         result, data=data_summary(conversations, data),
         test_data=data_summary(test_convs, test) if test_convs is not None else None)
     report["protocol"]["seconds"] = round(elapsed, 2)
+    if confidence:
+        from salesrl.evaluation.confidence_eval import confidence_report, summary_line
+
+        report["confidence"] = confidence_report(conversations, n_splits=cv,
+                                                 repeats=repeats, max_turn=max_turn)
     console.print(markdown_table(report), highlight=False, soft_wrap=True, markup=False)
     console.print(f"{len(names)} model(s), {len(result.folds)} fold(s), {elapsed:.1f} s")
+    if confidence:
+        console.print(summary_line(report["confidence"]), highlight=False, markup=False)
     for out, writer in ((json_out, write_json), (markdown_out, write_markdown),
                         (plot_out, write_plot)):
         if out is not None:
