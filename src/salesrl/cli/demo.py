@@ -2,7 +2,8 @@
 
 Generates synthetic sales conversations, then evaluates the strongest baseline by
 cross-validation on them and on the vendored PersuasionForGood dialogues, and prints both
-tables. Small sizes so it finishes in a minute or two on a laptop.
+tables; then loads the agent shipped with the package (``salesrl.load()``) and analyses a short
+built-in sales call turn by turn. Small sizes so it finishes in a minute or two on a laptop.
 """
 
 from __future__ import annotations
@@ -14,6 +15,35 @@ import typer
 
 from salesrl.cli.app import app, console, friendly_errors
 
+#: the call ``salesrl demo`` analyses with the shipped agent
+EXAMPLE_CALL = """\
+Rep: Hi Dana, thanks for making time today. How are things going with the team?
+Customer: Busy, honestly. We're still doing all our reporting in spreadsheets.
+Rep: How long does the month-end report take you right now?
+Customer: About three days, and it's always a scramble.
+Rep: What would it mean for you to get that down to a few hours?
+Customer: That would be huge. But I'm worried about the price, our budget is tight this year.
+Rep: I understand. Most teams your size start on the standard plan, and I can offer 20% off
+the first year.
+Customer: That helps. How long does setup take?
+Rep: About two weeks, and we handle the data migration for you.
+Customer: OK, that sounds good. Send me the proposal and I'll get it signed this week.
+"""
+
+
+def analyze_example(model: Path | None = None) -> None:
+    """Load the shipped agent (or ``model``) and print the turn table of :data:`EXAMPLE_CALL`."""
+    from salesrl.cli.analyze import load_model, turn_table
+    from salesrl.conversation.plaintext import parse_plaintext
+
+    with console.status("loading the agent"):
+        agent = load_model(model, "--agent")
+        conv = parse_plaintext(EXAMPLE_CALL, conversation_id="example call")
+        updates = agent.analyze(conv)
+    console.print(f"\n[bold]the agent[/] ({agent.model_version}, {agent.embedding_backend}) on "
+                  "a short sales call:")
+    console.print(turn_table(conv, updates))
+
 
 @app.command()
 @friendly_errors
@@ -22,8 +52,18 @@ def demo(
     model: Annotated[str, typer.Option(help="registered model to evaluate")] = "tfidf_roles",
     out: Annotated[Path, typer.Option(help="folder for the reports")] = Path("runs/demo"),
     seed: Annotated[int, typer.Option(help="seed of the generator")] = 0,
+    baselines: Annotated[bool, typer.Option(help="run the baseline evaluation")] = True,
+    agent: Annotated[Path | None, typer.Option(
+        "--agent", help="model directory to analyse the example call with (default: shipped)")
+    ] = None,
 ) -> None:
-    """Generate, evaluate on synthetic and real conversations, print the results."""
+    """Evaluate a baseline on synthetic and real conversations; analyse a call with the agent."""
+    if baselines:
+        _baselines(n, model, out, seed)
+    analyze_example(agent)
+
+
+def _baselines(n: int, model: str, out: Path, seed: int) -> None:
     from salesrl.evaluation.protocol import evaluate
     from salesrl.evaluation.report import (
         build_report,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -39,13 +40,37 @@ def serve(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
     log_level: str = typer.Option("info", help="uvicorn log level."),
     access_log: bool = typer.Option(False, help="Log every request."),
+    model: Path | None = typer.Option(
+        None, "--model", help="Model directory from 'salesrl train' (default: the shipped one)."),
+    baseline: bool = typer.Option(
+        False, "--baseline", help="Serve the rule-based placeholder engine instead (no model)."),
 ) -> None:
     """Serve the real-time API (OpenAPI docs at /docs); migrates the database first."""
     from salesrl.service.server import run
 
     settings = _settings(host=host, port=port, db_url=db)
-    console.print(f"salesrl service on http://{host}:{port} (docs at /docs)", highlight=False)
-    run(settings, log_level=log_level, access_log=access_log)
+    from salesrl.models import DEFAULT_MODEL_DIR
+
+    engine = None
+    path = model or DEFAULT_MODEL_DIR
+    if not baseline and not (path / "agent.json").is_file():
+        if model is not None:  # fail now, with one clear line
+            raise FileNotFoundError(f"{path}: no model here (train one with 'salesrl train', "
+                                    "or serve the placeholder with --baseline)")
+        console.print("[yellow]warning:[/] the shipped model is missing "
+                      "(bench/train_default_model.sh rebuilds it); serving the baseline engine")
+        baseline = True
+    if not baseline:
+
+        def engine() -> Any:
+            from salesrl.service.agent_engine import AgentEngine
+
+            return AgentEngine.load(path)
+
+    what = "the baseline engine" if baseline else f"model {path}"
+    console.print(f"salesrl service on http://{host}:{port} (docs at /docs), {what}",
+                  highlight=False)
+    run(settings, log_level=log_level, access_log=access_log, engine=engine)
 
 
 @keys_app.command("create")

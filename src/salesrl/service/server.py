@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from salesrl.service.settings import Settings
 
+if TYPE_CHECKING:
+    from salesrl.service.engine import Engine
 
-def run(settings: Settings, *, log_level: str = "info", access_log: bool = False) -> None:
-    """Serve ``create_app(settings)`` on ``settings.host:settings.port`` until stopped."""
+
+def run(settings: Settings, *, log_level: str = "info", access_log: bool = False,
+        engine: Engine | Callable[[], Engine] | None = None) -> None:
+    """Serve ``create_app(settings, engine)`` on ``settings.host:settings.port`` until stopped
+    (``engine``: an engine, a zero-argument loader, or None for the baseline)."""
     import uvicorn
 
     from salesrl.service.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, workers=1,
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, workers=1,
                 log_level=log_level, access_log=access_log, timeout_graceful_shutdown=5)
 
 

@@ -1,0 +1,82 @@
+"""Per-turn latency of a live session of the shipped agent (or ``--model DIR``).
+
+    .venv/bin/python bench/bench_session.py [--model DIR] [--n 50] [--seed 123]
+
+Replays ``n`` synthetic conversations (not the training seed) turn by turn through
+``salesrl.load(...).session()`` and reports p50 / p95 milliseconds per turn of:
+
+* ``add_turn``, cold: the turn's text is new to the embedding cache (embedding + state update +
+  ensemble forward);
+* ``add_turn``, warm: the same turns again, embeddings served by the cache;
+* ``update + forward``: the state update and the ensemble forward with the embedding given
+  (what the agent itself costs per turn).
+
+It also checks that the session's probabilities equal ``predict`` on the whole conversation.
+The embedding cache is a fresh temporary file, so "cold" is really cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from salesrl.agent.api import load
+from salesrl.synth import generate
+
+
+def _pct(xs: list[float]) -> dict[str, float]:
+    a = np.asarray(xs) * 1e3
+    return {"p50_ms": round(float(np.percentile(a, 50)), 3),
+            "p95_ms": round(float(np.percentile(a, 95)), 3), "turns": len(xs)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--n", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=123)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        agent = load(args.model, cache_path=Path(tmp) / "cache.sqlite")
+        agent.builder.load()
+        convs = generate(args.n, args.seed)
+        cold, warm, core, max_diff = [], [], [], 0.0
+        for c in convs:
+            s = agent.session()
+            probs = []
+            for t in c.turns:
+                t0 = time.perf_counter()
+                probs.append(s.add(t).probability)
+                cold.append(time.perf_counter() - t0)
+            max_diff = max(max_diff, float(np.abs(np.array(probs) - agent.predict(c)).max()))
+        for c in convs:
+            s = agent.session()
+            for t in c.turns:
+                t0 = time.perf_counter()
+                s.add(t)
+                warm.append(time.perf_counter() - t0)
+        for c in convs:
+            emb = agent.builder.embed([t.text for t in c.turns])
+            state = agent.builder.new_state()
+            for t, e in zip(c.turns, emb, strict=True):
+                t0 = time.perf_counter()
+                row = state.update(t, e)
+                agent.agent.predict_proba_rows(row[None, :])
+                core.append(time.perf_counter() - t0)
+    out = {"model": agent.model_version, "embedding": agent.embedding_backend,
+           "members": len(agent.agent.members_), "lexical": agent.lexical is not None,
+           "add_turn_cold": _pct(cold), "add_turn_warm": _pct(warm),
+           "update_and_forward": _pct(core), "max_abs_diff_session_vs_predict": max_diff}
+    print(json.dumps(out, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

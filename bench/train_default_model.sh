@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Rebuild the model shipped in src/salesrl/models/default/ (what `salesrl analyze` uses when no
+# --model is given): synthetic conversations from `salesrl generate`, then
+# `salesrl train --preset default` with the MiniLM backend. Writes README.md beside the model
+# with the exact commands, data size, seed and times (read back from model_card.json).
+#
+#   bench/train_default_model.sh            # N=2000 conversations, SEED=0
+#   N=5000 SEED=1 bench/train_default_model.sh
+#   LEXICAL=1 bench/train_default_model.sh  # with the lexical-evidence column (--lexical)
+#
+# The retrieval index is capped (retrieval_max_rows) so that the package stays a few MB.
+# Embeddings go through the SQLite cache in $SALESRL_CACHE_DIR (default ~/.cache/salesrl);
+# point it at an empty folder to time a cold cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${N:-2000}"
+SEED="${SEED:-0}"
+MAX_ROWS="${MAX_ROWS:-8000}"
+LEXICAL="${LEXICAL:-0}"
+BIN="${BIN:-.venv/bin}"
+OUT=src/salesrl/models/default
+DATA="${DATA_DIR:-runs/default_model}/synthetic_${N}_seed${SEED}.jsonl"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+mkdir -p "$(dirname "$DATA")"
+
+GEN=("$BIN/salesrl" generate -n "$N" --seed "$SEED" -o "$DATA")
+TRAIN=("$BIN/salesrl" train --data "$DATA" --out "$OUT.new" --preset default --embedding minilm
+       --seed "$SEED" --set "retrieval_max_rows=$MAX_ROWS")
+if [ "$LEXICAL" = 1 ]; then TRAIN+=(--lexical); fi
+echo "+ ${GEN[*]}"; "${GEN[@]}"
+rm -rf "$OUT.new"
+start=$(date +%s)
+echo "+ ${TRAIN[*]}"; "${TRAIN[@]}"
+wall=$(( $(date +%s) - start ))
+rm -rf "$OUT"; mv "$OUT.new" "$OUT"; chmod 644 "$OUT"/*
+
+"$BIN/python" bench/default_model_readme.py "$OUT" "${GEN[*]}" "${TRAIN[*]/$OUT.new/$OUT}" "$wall"

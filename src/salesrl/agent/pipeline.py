@@ -1,0 +1,168 @@
+"""From labelled conversations to a saved :class:`~salesrl.agent.api.SalesAgent` in one call.
+
+:func:`train_agent` is what ``salesrl train`` runs: build the state builder for the chosen
+embedding backend and train through :class:`~salesrl.agent.predictor.AgentPredictor` (the
+recipe the evaluation harness measures: every conversation encoded with distinct turns
+embedded once through the SQLite cache, adversarial counter-examples of
+:mod:`salesrl.agent.adversarial`, optional lexical evidence, a
+:class:`~salesrl.agent.model.ConversionAgent`); given ``out``, save it with ``state.json`` and
+a ``model_card.json`` (data size, preset, overrides, seed, timings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from salesrl.agent.api import SalesAgent
+from salesrl.agent.config import TrainConfig
+from salesrl.conversation import Conversation, DataError
+from salesrl.features.tracker import StateBuilder, default_cache_path
+
+__all__ = ["Progress", "parse_overrides", "train_agent"]
+
+#: ``(stage, done, total)``; stage is ``embedding``, ``encoding``, ``adversarial-embedding``,
+#: ``adversarial`` or ``training`` (total None while training: the recipe reports no steps).
+Progress = Callable[[str, int, int | None], None]
+MIN_CONVERSATIONS = 10
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["ensemble_size=1", "retrieval=false", "state_hidden=[32]"]`` -> TrainConfig keywords.
+
+    Values are read as JSON when they parse (numbers, booleans, lists, null), else as strings.
+    """
+    import json
+
+    known = {f.name for f in fields(TrainConfig)}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise DataError(f"expected KEY=VALUE, got {item!r}", field="--set")
+        if key not in known:
+            raise DataError(f"unknown training setting {key!r}; see TrainConfig "
+                            "(salesrl/agent/config.py)", field="--set")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[key] = tuple(value) if isinstance(value, list) else value
+    return out
+
+
+def _check_data(conversations: Sequence[Conversation], source: str | None) -> None:
+    labels = [c.label for c in conversations]
+    if len(labels) < MIN_CONVERSATIONS:
+        raise DataError(f"{len(labels)} labelled conversations with turns; training needs at "
+                        f"least {MIN_CONVERSATIONS}", file=source)
+    if len(set(labels)) < 2:
+        raise DataError("every conversation has the same outcome; training needs both "
+                        "converted and not_converted ones", file=source, field="outcome")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def train_agent(conversations: Sequence[Conversation], *, preset: str = "default",
+                embedding: str = "minilm", seed: int = 0,
+                overrides: Mapping[str, Any] | None = None, out: str | Path | None = None,
+                cache_path: str | Path | None = None,
+                backend_options: Mapping[str, Any] | None = None,
+                adversarial_fraction: float = 0.2, lexical: bool = False,
+                source: str | Path | None = None,
+                progress: Progress | None = None) -> SalesAgent:
+    """Train a :class:`SalesAgent` on labelled conversations (and save it when ``out``).
+
+    Conversations with an unknown outcome or no turns are skipped; fewer than
+    :data:`MIN_CONVERSATIONS` left, or one outcome only, raise :class:`DataError`.
+    """
+    from salesrl.agent.predictor import AgentPredictor
+
+    cfg = TrainConfig.preset(preset, **{"seed": seed, **dict(overrides or {})})
+    cfg.validate()
+    convs = [c for c in conversations if c.converted is not None and c.turns]
+    src = str(source) if source is not None else None
+    _check_data(convs, src)
+    builder = StateBuilder(backend=embedding, backend_options=dict(backend_options or {}),
+                           cache_path=str(cache_path or default_cache_path()))
+    # AgentPredictor.fit is the one training recipe (counter-examples, lexical cross-fit);
+    # its encode_many calls are wrapped to report progress and time: first the training
+    # conversations, then (when the recipe uses them) the counter-examples.
+    expected = 2 if cfg.adversarial_rate > 0 and adversarial_fraction > 0 else 1
+    seen: list[int] = []
+    clock = {"encode": 0.0}
+
+    def encode_many(batch: Sequence[Conversation]) -> list[np.ndarray]:
+        stage = "encoding" if not seen else "adversarial"
+        seen.append(len(batch))
+
+        def tick(done: int, total: int, what: str) -> None:
+            if progress is not None:
+                name = stage if what == "encoding" else (
+                    what if stage == "encoding" else f"{stage}-{what}")
+                progress(name, done, total)
+
+        t = time.perf_counter()
+        rows = builder.encode_many(batch, progress=tick)
+        clock["encode"] += time.perf_counter() - t
+        if progress is not None and len(seen) == expected:
+            progress("training", 0, None)
+        return rows
+
+    t0 = time.perf_counter()
+    predictor = AgentPredictor(builder.encode, builder.layout, cfg,
+                               embedding_backend=builder.backend_name,
+                               embedding_dim=builder.embedding_dim,
+                               adversarial_fraction=adversarial_fraction,
+                               encode_many=encode_many,
+                               **({"lexical": True} if lexical else {})).fit(convs)
+    agent = predictor.agent_
+    encode_s = clock["encode"]
+    train_s = time.perf_counter() - t0 - encode_s
+    labels = np.array([c.label for c in convs])
+    n_adv = seen[1] if len(seen) > 1 else 0
+    n_turns = int(sum(len(c.turns) for c in convs))
+    card: dict[str, Any] = {
+        "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {"source": Path(src).name if src else None,
+                 "sha256": _sha256(Path(src)) if src and Path(src).is_file() else None,
+                 "conversations": len(convs), "turns": n_turns,
+                 "unique_turns": len({t.text for c in convs for t in c.turns}),
+                 "conversion_rate": round(float(np.mean(labels)), 4),
+                 "adversarial_conversations": n_adv},
+        "preset": preset, "overrides": {k: list(v) if isinstance(v, tuple) else v
+                                        for k, v in dict(overrides or {}).items()},
+        "seed": seed,
+        "embedding": {"backend": builder.backend_name, "model_id": builder.model_id,
+                      "dim": builder.embedding_dim},
+        "ensemble_size": len(agent.members_),
+        "lexical": getattr(agent, "lexical_", None) is not None,
+        "seconds": {"encoding": round(encode_s, 1), "training": round(train_s, 1),
+                    "total": round(encode_s + train_s, 1)},
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+    }
+    model = SalesAgent(agent, builder, card)
+    if out is not None:
+        model.save(out)
+    return model
+
+
+def _cpus() -> int | None:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

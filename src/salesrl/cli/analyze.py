@@ -1,0 +1,143 @@
+"""``salesrl analyze``: P(sale) after every turn of one or more conversations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from salesrl.cli.app import app, console, err_console, friendly_errors
+from salesrl.conversation import Conversation, DataError, parse_conversation, read_jsonl
+from salesrl.conversation.plaintext import parse_plaintext
+
+if TYPE_CHECKING:
+    from salesrl.agent.api import SalesAgent, TurnUpdate
+
+TEXT_WIDTH = 56
+# what the table's other columns, padding and borders take
+FIXED_WIDTH = 58
+
+
+def read_conversations(path: Path) -> list[Conversation]:
+    """A ``.jsonl`` file (one or many), a JSON conversation (or a list of them), or plain
+    ``Rep:`` / ``Customer:`` text; ``-`` reads standard input. The format is chosen by the
+    suffix, else by the first character (``{`` or ``[``: JSON)."""
+    if str(path) == "-":
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        if not path.is_file():
+            raise DataError("file not found", file=path)
+        if path.suffix.lower() == ".jsonl":
+            return read_jsonl(path)
+        try:
+            text, name = path.read_text(encoding="utf-8"), str(path)
+        except UnicodeDecodeError as exc:
+            raise DataError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    head = text.lstrip()[:1]
+    if path.suffix.lower() == ".json" or head in ("{", "["):
+        try:
+            obj: Any = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", file=name,
+                            line=exc.lineno) from None
+        items = obj if isinstance(obj, list) else [obj]
+        if not items:
+            raise DataError("an empty JSON list: no conversation to analyse", file=name)
+        return [parse_conversation(o, file=name, line=None) for o in items]
+    stem = path.stem if str(path) != "-" else "stdin"
+    return [parse_plaintext(text, conversation_id=stem or "conversation", file=name)]
+
+
+def _short(text: str, width: int = TEXT_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _change(c: float | None) -> str:
+    if c is None:
+        return "—"
+    colour = "green" if c > 0.005 else "red" if c < -0.005 else "dim"
+    return f"[{colour}]{c * 100:+.1f} pt[/]"
+
+
+def turn_table(conv: Conversation, updates: list[TurnUpdate]) -> Table:
+    """The rich table of one conversation: turn, role, text, probability, change, confidence."""
+    table = Table(title=f"{conv.id}: P(sale) after each turn", title_justify="left",
+                  show_lines=False)
+    for name, justify, width in (("turn", "right", 4), ("role", "left", 8)):
+        table.add_column(name, justify=justify, no_wrap=True, min_width=width)
+    table.add_column("text", no_wrap=True, overflow="ellipsis")
+    for name, width in (("P(sale)", 7), ("change", 8), ("confidence", 10)):
+        table.add_column(name, justify="right", no_wrap=True, min_width=width)
+    text_width = max(12, min(TEXT_WIDTH, console.width - FIXED_WIDTH))
+    for t, u in zip(conv.turns, updates, strict=True):
+        conf = "—" if u.confidence is None else f"{u.confidence:.2f}"
+        table.add_row(str(u.turn_index + 1), u.role, _short(t.text, text_width),
+                      f"{u.probability:.1%}", _change(u.change), conf)
+    return table
+
+
+def load_model(path: Path | None, option: str = "--model") -> SalesAgent:
+    """:func:`salesrl.load` for a command: a model for another backend becomes a located
+    :class:`DataError`, a state-drift warning one yellow line on stderr."""
+    import warnings
+
+    from salesrl.agent.api import StateDriftWarning, load
+    from salesrl.agent.artifacts import IncompatibleArtifactError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StateDriftWarning)
+        try:
+            agent = load(path)
+        except IncompatibleArtifactError as exc:
+            raise DataError(str(exc), field=option) from None
+    for w in caught:
+        if issubclass(w.category, StateDriftWarning):
+            err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False,
+                              soft_wrap=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return agent
+
+
+def analyze_conversations(model: SalesAgent, conversations: list[Conversation]
+                          ) -> list[list[TurnUpdate]]:
+    """Every conversation's per-turn updates (batched embedding)."""
+    from salesrl.agent.api import turn_updates
+
+    probs = model.predict_many(conversations)
+    return [turn_updates(c.turns, p) for c, p in zip(conversations, probs, strict=True)]
+
+
+@app.command()
+@friendly_errors
+def analyze(
+    conversation: Annotated[Path, typer.Argument(
+        help="A JSON conversation, a JSONL file, or plain text with 'Rep:' / 'Customer:' "
+        "lines; '-' reads standard input.")],
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="Model directory from 'salesrl train' (default: the shipped one).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")
+                       ] = False,
+) -> None:
+    """Print P(sale) turn by turn, with the change at every turn."""
+    convs = read_conversations(conversation)
+    agent = load_model(model)
+    results = analyze_conversations(agent, convs)
+    if as_json:
+        doc = {"model": agent.model_version, "embedding": agent.embedding_backend,
+               "conversations": [
+                   {"id": c.id, "turns": [{**u.to_dict(), "text": t.text}
+                                          for t, u in zip(c.turns, ups, strict=True)]}
+                   for c, ups in zip(convs, results, strict=True)]}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    for c, ups in zip(convs, results, strict=True):
+        console.print(turn_table(c, ups))
+    console.print(f"[dim]model {agent.model_version} ({agent.embedding_backend}); confidence "
+                  "arrives with the confidence module[/]", highlight=False)

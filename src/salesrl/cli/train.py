@@ -1,0 +1,92 @@
+"""``salesrl train``: fit the RL agent on labelled conversations and save a model directory."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from salesrl.cli.app import app, console, friendly_errors
+from salesrl.conversation import DataError, read_jsonl
+
+
+class Preset(StrEnum):
+    default = "default"
+    fast = "fast"
+
+
+class Backend(StrEnum):
+    minilm = "minilm"
+    wordllama = "wordllama"
+    hashing = "hashing"
+
+
+_LABELS = {"embedding": "embedding distinct turns", "encoding": "building state rows",
+           "adversarial-embedding": "embedding counter-examples",
+           "adversarial": "counter-example state rows", "training": "training the agent"}
+
+
+@app.command()
+@friendly_errors
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Labelled salesrl JSONL.")],
+    out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    preset: Annotated[Preset, typer.Option(help="Training recipe size.")] = Preset.default,
+    embedding: Annotated[Backend, typer.Option(help="Turn embedding backend.")] = Backend.minilm,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of splits, members and PPO.")] = 0,
+    lexical: Annotated[bool, typer.Option(
+        help="Add the cross-fitted lexical-evidence column (role-aware TF-IDF logit).")
+    ] = False,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a TrainConfig field, KEY=VALUE (repeatable), e.g. "
+        "--set ensemble_size=3.")] = None,
+) -> None:
+    """Train the SalesRL agent (warm start + conservative PPO ensemble) and save it."""
+    from salesrl.agent.config import TrainConfig
+    from salesrl.agent.pipeline import parse_overrides, train_agent
+
+    overrides = parse_overrides(set_ or [])
+    try:  # bad values fail here, before any data is read
+        TrainConfig.preset(preset.value, seed=seed, **overrides).validate()
+    except (TypeError, ValueError) as exc:
+        raise DataError(str(exc), field="--set") from None
+    conversations = read_jsonl(data, require_outcome=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description:<26}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bars:
+        tasks: dict[str, int] = {}
+
+        def tick(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                for tid in tasks.values():  # a new stage finishes the previous ones
+                    task = bars.tasks[tid]
+                    if task.total is not None:
+                        bars.update(tid, completed=task.total)
+                    else:
+                        bars.update(tid, total=1, completed=1)
+                tasks[stage] = bars.add_task(_LABELS.get(stage, stage), total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        model = train_agent(conversations, preset=preset.value, embedding=embedding.value,
+                            seed=seed, overrides=overrides, out=out, source=data,
+                            lexical=lexical,
+                            progress=tick)
+        if "training" in tasks:
+            bars.update(tasks["training"], total=1, completed=1)
+    card = model.card
+    d, s = card["data"], card["seconds"]
+    console.print(
+        f"Trained on {d['conversations']:,} conversations ({d['turns']:,} turns, "
+        f"{d['unique_turns']:,} distinct) with preset {preset.value!r}, embedding "
+        f"{embedding.value!r}, {card['ensemble_size']} member(s): encoding {s['encoding']} s, "
+        f"training {s['training']} s.\nWrote {out}/", highlight=False, soft_wrap=True)

@@ -1,0 +1,92 @@
+"""AgentEngine: the trained agent behind the service (tiny hashing model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from service_helpers import DIALOGUE, add_key, auth
+
+from salesrl.agent.api import SalesAgent
+from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
+from salesrl.service import Settings, create_app
+from salesrl.service.agent_engine import AgentEngine
+from salesrl.service.engine import Engine, EngineSession
+
+TINY = dict(ensemble_size=1, ppo_steps=256, n_envs=2, n_steps=128, ppo_batch_size=64,
+            ppo_epochs=1, critic_prefit_epochs=1, ws_epochs=3, retrieval_max_rows=500)
+TURNS = [Turn(role=Role(r), text=t) for r, t in DIALOGUE]
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SALESRL_EMBEDDING_BACKEND", "hashing")
+    monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> SalesAgent:
+    from salesrl.agent.pipeline import train_agent
+    from salesrl.synth import generate
+
+    root = tmp_path_factory.mktemp("engine")
+    return train_agent(generate(40, 7), preset="fast", embedding="hashing", overrides=TINY,
+                       cache_path=root / "cache.sqlite", backend_options={"dim": 32},
+                       out=root / "model")
+
+
+def test_engine_protocol_restore_and_score_agree(agent: SalesAgent) -> None:
+    engine = AgentEngine(agent)
+    assert isinstance(engine, Engine) and engine.model_version.startswith("agent:")
+    live = engine.new_session(Metadata(industry="saas"))
+    assert isinstance(live, EngineSession)
+    incremental = [live.add_turn(t) for t in TURNS]
+    expected = agent.predict(TURNS)
+    np.testing.assert_allclose([r.probability for r in incremental], expected, rtol=1e-5)
+    for k in (1, 4):
+        restored = engine.restore_session(TURNS[:k], Metadata())
+        assert restored.add_turn(TURNS[k]).probability == pytest.approx(
+            incremental[k].probability, rel=1e-5)
+    batch = engine.score([Conversation(id="c", turns=TURNS, outcome=Outcome.UNKNOWN)])[0]
+    assert [r.turn_index for r in batch] == list(range(len(TURNS)))
+    np.testing.assert_allclose([r.probability for r in batch], expected, rtol=1e-5)
+
+
+def test_service_serves_the_agent(agent: SalesAgent, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    key = add_key(url, "tenant-a")
+    engine = AgentEngine(agent)
+    with TestClient(create_app(Settings(db_url=url), engine=lambda: engine)) as client:
+        r = client.post("/v1/conversations", json={"metadata": {}}, headers=auth(key))
+        conv = r.json()["id"]
+        probs = []
+        for role, text in DIALOGUE:
+            r = client.post(f"/v1/conversations/{conv}/turns", json={"role": role, "text": text},
+                            headers=auth(key))
+            assert r.status_code == 201, r.text
+            assert r.json()["model_version"] == engine.model_version
+            probs.append(r.json()["probability"])
+    np.testing.assert_allclose(probs, agent.predict(TURNS), rtol=1e-5)
+
+
+def test_serve_loads_the_model_it_is_given(agent: SalesAgent, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import salesrl.cli.serve  # noqa: F401  (registers serve)
+    import salesrl.service.server as server
+    from salesrl.cli.app import app
+
+    seen: list[dict] = []
+    monkeypatch.setattr(server, "run", lambda settings, **kw: seen.append(kw))
+    db = ["--db", str(tmp_path / "s.db")]
+    result = CliRunner().invoke(app, ["serve", "--model", str(agent.path), *db])
+    assert result.exit_code == 0, result.output
+    loaded = seen[-1]["engine"]()  # the zero-argument loader the app calls at start-up
+    assert isinstance(loaded, AgentEngine) and loaded.agent.path == agent.path
+    result = CliRunner().invoke(app, ["serve", "--baseline", *db])
+    assert result.exit_code == 0 and seen[-1]["engine"] is None
+    result = CliRunner().invoke(app, ["serve", "--model", str(tmp_path / "none"), *db])
+    assert result.exit_code == 2 and "no model here" in result.output
