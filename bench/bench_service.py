@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/bench_service.py [--levels 1,8,32] [--requests 600]
         [--max-seconds 20] [--db URL] [--json bench/results/service.json]
+        [--engine baseline|agent] [--model DIR]
 
-Starts ``python -m salesrl.service`` as a subprocess on 127.0.0.1 (a free port, a fresh SQLite
-file in a temporary folder unless ``--db`` is given), creates an API key, then for each
-concurrency level runs that many asyncio workers (httpx, keep-alive), each appending turns to its
-own conversation, until ``--requests`` appends or ``--max-seconds`` have passed. Reports the p50 /
-p90 / p99 / max latency of an append as the client sees it (request sent -> 201 read) and the
-throughput. Every append is durable (SQLite WAL, synchronous=FULL) before it is answered.
+Starts ``salesrl serve`` (the placeholder engine, or the agent) as a subprocess on 127.0.0.1 (a
+free port, a fresh SQLite file in a temporary folder unless ``--db`` is given), creates an API
+key, then for each concurrency level runs that many asyncio workers (httpx, keep-alive), each
+appending turns to its own conversation, until ``--requests`` appends or ``--max-seconds`` have
+passed. Reports the p50 / p90 / p99 / max latency of an append as the client sees it (request
+sent -> 201 read) and the throughput. Every append is durable (SQLite WAL, synchronous=FULL)
+before it is answered.
 
 Targets (issue): at concurrency 8, p50 <= 15 ms, p99 <= 50 ms and >= 150 turns/s, on a quiet
 machine. The client runs on the same machine as the server, so on a small box it competes for
@@ -60,11 +62,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def start_server(db_url: str, port: int, log: Path) -> subprocess.Popen:
+def start_server(db_url: str, port: int, log: Path, engine: str = "baseline",
+                 model: Path | None = None) -> subprocess.Popen:
+    """``salesrl serve`` in a subprocess: the placeholder engine, or the agent (``model`` or
+    the shipped one), so the benchmark measures what users run."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "salesrl.service", "--port", str(port),
-                             "--db", db_url, "--log-level", "warning"],
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    salesrl = str(Path(sys.executable).with_name("salesrl"))
+    cmd = [salesrl, "serve", "--port", str(port), "--db", db_url, "--log-level", "warning"]
+    if engine == "baseline":
+        cmd.append("--baseline")
+    elif model is not None:
+        cmd += ["--model", str(model)]
+    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -127,6 +136,9 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=20.0, help="time cap per level")
     ap.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     ap.add_argument("--json", type=Path, default=Path("bench/results/service.json"))
+    ap.add_argument("--engine", choices=("baseline", "agent"), default="baseline",
+                    help="placeholder engine, or the RL agent (MiniLM embedding per turn)")
+    ap.add_argument("--model", type=Path, help="agent model directory (default: shipped)")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     console = Console()
@@ -138,7 +150,7 @@ def main() -> None:
         Repository(db).create_api_key("bench", hash_key(key), key[:8])
         db.dispose()
         port = free_port()
-        proc = start_server(db_url, port, Path(tmp) / "server.log")
+        proc = start_server(db_url, port, Path(tmp) / "server.log", args.engine, args.model)
         try:
             rows = [asyncio.run(run_level(f"http://127.0.0.1:{port}", key, c, args.requests,
                                           args.max_seconds)) for c in levels]
@@ -163,7 +175,8 @@ def main() -> None:
         console.print(f"targets at concurrency {TARGET['concurrency']}: "
                       + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()),
                       highlight=False)
-    report = {"benchmark": "service_turn_append", "db": "sqlite" if not args.db else "custom",
+    report = {"benchmark": "service_turn_append", "engine": args.engine,
+              "db": "sqlite" if not args.db else "custom",
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform(),
                           "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None},
