@@ -11,7 +11,6 @@ a ``model_card.json`` (data size, preset, overrides, seed, timings).
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +24,7 @@ import numpy as np
 from salesrl.agent.api import SalesAgent
 from salesrl.agent.config import TrainConfig
 from salesrl.conversation import Conversation, DataError
+from salesrl.features.embeddings.base import file_sha256
 from salesrl.features.tracker import StateBuilder, default_cache_path
 
 __all__ = ["Progress", "parse_overrides", "train_agent"]
@@ -68,14 +68,6 @@ def _check_data(conversations: Sequence[Conversation], source: str | None) -> No
     if len(set(labels)) < 2:
         raise DataError("every conversation has the same outcome; training needs both "
                         "converted and not_converted ones", file=source, field="outcome")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def train_agent(conversations: Sequence[Conversation], *, preset: str = "default",
@@ -140,7 +132,7 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
     card: dict[str, Any] = {
         "trained": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": {"source": Path(src).name if src else None,
-                 "sha256": _sha256(Path(src)) if src and Path(src).is_file() else None,
+                 "sha256": file_sha256(Path(src)) if src and Path(src).is_file() else None,
                  "conversations": len(convs), "turns": n_turns,
                  "unique_turns": len({t.text for c in convs for t in c.turns}),
                  "conversion_rate": round(float(np.mean(labels)), 4),

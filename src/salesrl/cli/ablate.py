@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from salesrl.cli.app import app, console, friendly_errors
+from salesrl.cli.protocol_run import run_with_progress
 from salesrl.conversation import read_jsonl
 
 
@@ -62,8 +61,7 @@ def ablate(
     """Score the agent with one piece removed at a time, and basic ML, on the same folds."""
     from salesrl.agent.ablation import VARIANTS, agent_factories
     from salesrl.agent.predictor import SMALL_DATA
-    from salesrl.evaluation.protocol import evaluate as run_protocol
-    from salesrl.evaluation.report import build_report, data_summary, write_json
+    from salesrl.evaluation.report import write_json
 
     if preset not in ("auto", "fast", "small", "default"):
         raise typer.BadParameter(f"unknown preset {preset!r}; choose auto, fast, small or "
@@ -87,25 +85,14 @@ def ablate(
         raise typer.BadParameter(str(err), param_hint="'--variant' / '--set'") from err
     test_convs = read_jsonl(test, require_outcome=True) if test is not None else None
 
-    started = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("ablating", total=None)
-
-        def tick(done: int, total: int, what: str) -> None:
-            progress.update(task, completed=done, total=total, description=what)
-
-        result = run_protocol(factories, conversations, test=test_convs, n_splits=folds,
-                              repeats=repeats, max_turn=max_turn, progress=tick)
-    elapsed = time.perf_counter() - started
-    report = build_report(
-        result, data=data_summary(conversations, data),
-        test_data=data_summary(test_convs, test) if test_convs is not None else None)
-    report["protocol"]["seconds"] = round(elapsed, 2)
+    result, report = run_with_progress(
+        factories, conversations, data, test_convs=test_convs, test=test, n_splits=folds,
+        repeats=repeats, max_turn=max_turn, label="ablating")
     report["protocol"]["preset"] = preset
     report["variants"] = {k: VARIANTS[k] for k in factories}
     console.print(ablation_table(report, VARIANTS))
-    console.print(f"{len(factories)} variant(s), {len(result.folds)} fold(s), {elapsed:.1f} s")
+    console.print(f"{len(factories)} variant(s), {len(result.folds)} fold(s), "
+                  f"{report['protocol']['seconds']:.1f} s")
     if json_out is not None:
         write_json(report, json_out)
         console.print(f"wrote {json_out}")

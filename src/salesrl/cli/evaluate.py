@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from salesrl.cli.app import app, console, friendly_errors
+from salesrl.cli.protocol_run import run_with_progress
 from salesrl.conversation import read_jsonl
 
 
@@ -51,10 +50,7 @@ def evaluate(
         "AURC, interval coverage) into the report's 'confidence' section.")] = False,
 ) -> None:
     """Score each model's P(conversion) at 25/50/75/100 % of every conversation and per turn."""
-    from salesrl.evaluation.protocol import evaluate as run_protocol
     from salesrl.evaluation.report import (
-        build_report,
-        data_summary,
         markdown_table,
         write_json,
         write_markdown,
@@ -68,29 +64,17 @@ def evaluate(
     conversations = read_jsonl(data, require_outcome=True)
     test_convs = read_jsonl(test, require_outcome=True) if test is not None else None
 
-    started = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("evaluating", total=None)
-
-        def tick(done: int, total: int, what: str) -> None:
-            progress.update(task, completed=done, total=total, description=what)
-
-        result = run_protocol(names, conversations, test=test_convs, n_splits=cv,
-                              repeats=repeats, max_turn=max_turn, progress=tick)
-    elapsed = time.perf_counter() - started
-
-    report = build_report(
-        result, data=data_summary(conversations, data),
-        test_data=data_summary(test_convs, test) if test_convs is not None else None)
-    report["protocol"]["seconds"] = round(elapsed, 2)
+    result, report = run_with_progress(
+        names, conversations, data, test_convs=test_convs, test=test, n_splits=cv,
+        repeats=repeats, max_turn=max_turn, label="evaluating")
     if confidence:
         from salesrl.evaluation.confidence_eval import confidence_report, summary_line
 
         report["confidence"] = confidence_report(conversations, n_splits=cv,
                                                  repeats=repeats, max_turn=max_turn)
     console.print(markdown_table(report), highlight=False, soft_wrap=True, markup=False)
-    console.print(f"{len(names)} model(s), {len(result.folds)} fold(s), {elapsed:.1f} s")
+    console.print(f"{len(names)} model(s), {len(result.folds)} fold(s), "
+                  f"{report['protocol']['seconds']:.1f} s")
     if confidence:
         console.print(summary_line(report["confidence"]), highlight=False, markup=False)
     for out, writer in ((json_out, write_json), (markdown_out, write_markdown),

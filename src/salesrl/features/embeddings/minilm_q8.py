@@ -20,7 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from salesrl.features.embeddings.base import EmbeddingConfigError, verify_sha256
+from salesrl.features.embeddings.base import EmbeddingConfigError, file_sha256, verify_sha256
 from salesrl.features.embeddings.minilm import MiniLMBackend
 
 __all__ = ["MiniLMQ8Backend", "derived_model_path"]
@@ -32,14 +32,6 @@ RECIPE = "ort-basic-fold+quantize_dynamic-qint8-per-channel-v1"
 def _cache_root() -> Path:
     root = os.environ.get("SALESRL_CACHE_DIR") or str(Path.home() / ".cache" / "salesrl")
     return Path(root).expanduser() / "models"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def derived_model_path(source_sha256: str, root: Path | None = None) -> Path:
@@ -75,7 +67,7 @@ def _derive(source: Path, target: Path) -> None:
             logging.disable(previous)
         os.replace(quantised, target)
     target.with_suffix(".json").write_text(json.dumps(
-        {"sha256": _sha256(target), "source_sha256": _sha256(source), "recipe": RECIPE}))
+        {"sha256": file_sha256(target), "source_sha256": file_sha256(source), "recipe": RECIPE}))
 
 
 class MiniLMQ8Backend(MiniLMBackend):
