@@ -73,6 +73,9 @@ def test_analyze_json_output_matches_the_api(trained: tuple[Path, Path],
     assert [t["role"] for t in turns] == ["rep", "customer", "rep", "customer"]
     assert turns[1]["text"].endswith("and it takes forever.")
     assert turns[0]["change"] is None and turns[0]["confidence"] is None
+    assert all("turning_point" in t for t in turns)
+    for t in turns:  # a turning point, where there is one, carries its move and cause
+        assert t["turning_point"] is None or set(t["turning_point"]) == {"delta", "cause"}
     from salesrl.conversation.plaintext import parse_plaintext
 
     expected = load(trained[0]).predict(parse_plaintext(CALL))

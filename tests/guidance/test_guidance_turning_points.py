@@ -40,3 +40,20 @@ def test_bad_input_is_rejected() -> None:
     with pytest.raises(ValueError, match="finite"):
         turning_points([0.1, float("nan")], [], [])
     assert turning_points([0.5], ["hi"], ["small_talk"]) == []
+
+
+def test_conversation_turning_points_reads_causes_from_the_detectors() -> None:
+    from salesrl.conversation import Role, Turn
+    from salesrl.guidance.turning_points import conversation_turning_points, detected_acts
+
+    texts = ["Hi, how are you?", "Fine, thanks.", "Our plan fits teams like yours.", "I see.",
+             "Shall we go ahead?", "Honestly that is way too expensive for our budget.",
+             "We can start smaller.", "Maybe.", "Any questions?", "No."]
+    turns = [Turn(role=Role.REP if i % 2 == 0 else Role.CUSTOMER, text=t)
+             for i, t in enumerate(texts)]
+    acts = detected_acts(turns)
+    assert "objection_price" in acts[5]
+    p = np.r_[np.full(5, 0.6), np.full(5, 0.25)]
+    points = conversation_turning_points(p, turns)
+    assert [tp.index for tp in points] == [5]
+    assert points[0].delta < 0 and points[0].cause == "price discussed"

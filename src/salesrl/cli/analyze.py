@@ -16,10 +16,11 @@ from salesrl.conversation.plaintext import parse_plaintext
 
 if TYPE_CHECKING:
     from salesrl.agent.api import SalesAgent, TurnUpdate
+    from salesrl.guidance.turning_points import TurningPoint
 
 TEXT_WIDTH = 56
 # what the table's other columns, padding and borders take
-FIXED_WIDTH = 58
+FIXED_WIDTH = 84
 
 
 def read_conversations(path: Path) -> list[Conversation]:
@@ -64,8 +65,18 @@ def _change(c: float | None) -> str:
     return f"[{colour}]{c * 100:+.1f} pt[/]"
 
 
-def turn_table(conv: Conversation, updates: list[TurnUpdate]) -> Table:
-    """The rich table of one conversation: turn, role, text, probability, change, confidence."""
+def _turning(tp: TurningPoint | None) -> str:
+    if tp is None:
+        return ""
+    arrow = "[green]▲" if tp.delta > 0 else "[red]▼"
+    return f"{arrow} {tp.delta * 100:+.0f} pt[/] {tp.cause}"
+
+
+def turn_table(conv: Conversation, updates: list[TurnUpdate],
+               points: list[TurningPoint] | None = None) -> Table:
+    """The rich table of one conversation: turn, role, text, probability, change, confidence
+    and, where the probability moved to a new level, the turning point and its likely cause."""
+    at = {tp.index: tp for tp in points or []}
     table = Table(title=f"{conv.id}: P(sale) after each turn", title_justify="left",
                   show_lines=False)
     for name, justify, width in (("turn", "right", 4), ("role", "left", 8)):
@@ -73,11 +84,13 @@ def turn_table(conv: Conversation, updates: list[TurnUpdate]) -> Table:
     table.add_column("text", no_wrap=True, overflow="ellipsis")
     for name, width in (("P(sale)", 7), ("change", 8), ("confidence", 10)):
         table.add_column(name, justify="right", no_wrap=True, min_width=width)
+    table.add_column("turning point", no_wrap=True)
     text_width = max(12, min(TEXT_WIDTH, console.width - FIXED_WIDTH))
     for t, u in zip(conv.turns, updates, strict=True):
         conf = "—" if u.confidence is None else f"{u.confidence:.2f}"
         table.add_row(str(u.turn_index + 1), u.role, _short(t.text, text_width),
-                      f"{u.probability:.1%}", _change(u.change), conf)
+                      f"{u.probability:.1%}", _change(u.change), conf,
+                      _turning(at.get(u.turn_index)))
     return table
 
 
@@ -128,16 +141,25 @@ def analyze(
     """Print P(sale) turn by turn, with the change at every turn."""
     convs = read_conversations(conversation)
     agent = load_model(model)
+    from salesrl.guidance.turning_points import conversation_turning_points
+
     results = analyze_conversations(agent, convs)
+    points = [{tp.index: tp for tp in conversation_turning_points(
+        [u.probability for u in ups], c.turns)} for c, ups in zip(convs, results, strict=True)]
     if as_json:
+        def point(tp: TurningPoint | None) -> dict[str, object] | None:
+            return None if tp is None else {"delta": round(tp.delta, 6), "cause": tp.cause}
+
         doc = {"model": agent.model_version, "embedding": agent.embedding_backend,
                "conversations": [
-                   {"id": c.id, "turns": [{**u.to_dict(), "text": t.text}
+                   {"id": c.id, "turns": [{**u.to_dict(), "text": t.text,
+                                           "turning_point": point(at.get(u.turn_index))}
                                           for t, u in zip(c.turns, ups, strict=True)]}
-                   for c, ups in zip(convs, results, strict=True)]}
+                   for c, ups, at in zip(convs, results, points, strict=True)]}
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    for c, ups in zip(convs, results, strict=True):
-        console.print(turn_table(c, ups))
+    for c, ups, at in zip(convs, results, points, strict=True):
+        console.print(turn_table(c, ups, list(at.values())))
     console.print(f"[dim]model {agent.model_version} ({agent.embedding_backend}); confidence "
-                  "arrives with the confidence module[/]", highlight=False)
+                  "arrives with the confidence module; turning points are change points of the "
+                  "whole call (PELT), causes from the act detectors[/]", highlight=False)

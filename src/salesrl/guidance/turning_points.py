@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from salesrl.conversation import Turn
+from salesrl.features.signals.detectors import ActDetector
+
 _PRICE = re.compile(r"\b(price|pricing|cost|costs|budget|discount|expensive|cheaper|\$\d)",
                     re.IGNORECASE)
 _COMPETITOR = re.compile(r"\b(competitor|alternative|another vendor|other vendor|already use|"
@@ -93,3 +96,20 @@ def turning_points(probabilities: Sequence[float], turns: Sequence[str],
                 break
         out.append(TurningPoint(index=k, delta=delta, cause=cause or "unclear"))
     return out
+
+
+def detected_acts(turns: Sequence[Turn], detector: ActDetector | None = None) -> list[list[str]]:
+    """The act labels the signal detectors (lexicons) find in each turn: the cause reader for
+    :func:`turning_points` when no trained tagger is at hand."""
+    detector = detector or ActDetector()
+    return [sorted(detector.detect(t.text, t.role).labels) for t in turns]
+
+
+def conversation_turning_points(probabilities: Sequence[float], turns: Sequence[Turn],
+                                detector: ActDetector | None = None) -> list[TurningPoint]:
+    """:func:`turning_points` of one scored conversation, causes from :func:`detected_acts`.
+
+    It segments the *whole* series, so it describes a conversation after the fact (what
+    ``salesrl analyze`` shows); a live session only ever sees its prefix.
+    """
+    return turning_points(probabilities, [t.text for t in turns], detected_acts(turns, detector))
