@@ -98,7 +98,7 @@ class RetrievalIndex:
         out = np.empty((n, N_FEATURES), dtype=np.float32)
         k = min(self.k, len(self.vectors_))
         vt = self.vectors_.T
-        vv = (self.vectors_ ** 2).sum(1)
+        vv = (self.vectors_ ** 2).sum(1) if self.metric == "l2" else None
         for lo in range(0, n, self.chunk):
             hi = min(n, lo + self.chunk)
             dots = q[lo:hi] @ vt
