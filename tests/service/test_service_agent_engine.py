@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from service_helpers import DIALOGUE, add_key, auth
 
-from salesrl.agent.api import SalesAgent
+from salesrl.agent.api import AgentSession, SalesAgent
 from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
 from salesrl.service import Settings, create_app
 from salesrl.service.agent_engine import AgentEngine
@@ -90,3 +90,26 @@ def test_serve_loads_the_model_it_is_given(agent: SalesAgent, tmp_path: Path,
     assert result.exit_code == 0 and seen[-1]["engine"] is None
     result = CliRunner().invoke(app, ["serve", "--model", str(tmp_path / "none"), *db])
     assert result.exit_code == 2 and "no model here" in result.output
+
+
+def test_add_turns_batch_matches_one_by_one(agent: SalesAgent) -> None:
+    engine = AgentEngine(agent)
+    one = [engine.new_session(Metadata()) for _ in range(3)]
+    many = [engine.new_session(Metadata()) for _ in range(3)]
+    for k in range(3):  # three sessions, each one turn further per round
+        expected = [s.add_turn(TURNS[k + i]) for i, s in enumerate(one)]
+        got = engine.add_turns([(s, TURNS[k + i]) for i, s in enumerate(many)])
+        assert [r.probability for r in got] == pytest.approx(  # type: ignore[union-attr]
+            [r.probability for r in expected], rel=1e-5)
+        assert [r.turn_index for r in got] == [k] * 3  # type: ignore[union-attr]
+
+
+def test_add_turns_with_a_repeated_session_goes_one_by_one(agent: SalesAgent) -> None:
+    engine = AgentEngine(agent)
+    ref, rep = engine.new_session(Metadata()), engine.new_session(Metadata())
+    expected = [ref.add_turn(t) for t in TURNS[:2]]
+    got = engine.add_turns([(rep, TURNS[0]), (rep, TURNS[1])])
+    assert [r.probability for r in got] == pytest.approx(  # type: ignore[union-attr]
+        [r.probability for r in expected], rel=1e-5)
+    with pytest.raises(ValueError, match="more than once"):
+        AgentSession.add_many([(rep.session, TURNS[2])] * 2, np.zeros((2, 32), np.float32))

@@ -270,6 +270,40 @@ class AgentSession:
         self.last_probability = p
         return TurnUpdate(self.state.n_turns - 1, turn.role.value, p, change)
 
+    @staticmethod
+    def add_many(items: Sequence[tuple[AgentSession, Turn]], embeddings: np.ndarray
+                 ) -> list[TurnUpdate | Exception]:
+        """:meth:`add` for the next turn of several sessions of one agent, batched.
+
+        ``embeddings[i]`` is the embedding of ``items[i]``'s turn (computed in one call by the
+        caller); the rows are scored in one forward pass. Each session must appear once. An
+        item whose state update fails gets its error in its slot; the others go on.
+        """
+        if len({id(s) for s, _ in items}) != len(items):
+            raise ValueError("add_many: a session appears more than once")
+        out: list[TurnUpdate | Exception | None] = []
+        rows, ok = [], []
+        for i, (session, turn) in enumerate(items):
+            try:
+                row = session.state.update(turn, embeddings[i])
+                if session.lexical is not None:
+                    row = np.append(row, np.float32(session.lexical.update(turn)))
+            except Exception as exc:  # noqa: BLE001 - reported in this item's slot
+                out.append(exc)
+                continue
+            out.append(None)
+            rows.append(row)
+            ok.append(i)
+        if rows:
+            probs = items[ok[0]][0].owner.agent.predict_proba_rows(np.stack(rows))
+            for i, prob in zip(ok, probs, strict=True):
+                session, turn = items[i]
+                p, last = float(prob), session.last_probability
+                session.last_probability = p
+                out[i] = TurnUpdate(session.state.n_turns - 1, turn.role.value, p,
+                                    None if last is None else p - last)
+        return [u for u in out if u is not None]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe snapshot (the state's running sums, not the turns)."""
         return {"version": SESSION_VERSION, "state": self.state.to_dict(),

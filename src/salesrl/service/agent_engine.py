@@ -5,7 +5,8 @@ live conversation is an :class:`~salesrl.agent.api.AgentSession` (one embedding,
 state update and one forward pass per turn); a session evicted from the service's cache is
 rebuilt by replaying the stored turns. Confidence, interval and guidance stay empty until the
 confidence and guidance modules land; a turn that moves P(sale) by at least
-``turning_point_delta`` is flagged as a turning point.
+``turning_point_delta`` is flagged as a turning point. :meth:`AgentEngine.add_turns` scores
+the next turn of several sessions with one embedding call (the service's scorer batches).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from salesrl.agent.api import AgentSession, SalesAgent, TurnUpdate, load, turn_updates
 from salesrl.conversation import Conversation, Metadata, Turn
-from salesrl.service.engine import TurnResult
+from salesrl.service.engine import EngineSession, TurnResult
 
 
 def _result(u: TurnUpdate, delta: float) -> TurnResult:
@@ -25,6 +26,13 @@ def _result(u: TurnUpdate, delta: float) -> TurnResult:
                    "cue": None}
     return TurnResult(turn_index=u.turn_index, probability=min(max(u.probability, 0.0), 1.0),
                       confidence=u.confidence, turning_point=turning)
+
+
+def _one(session: EngineSession, turn: Turn) -> TurnResult | BaseException:
+    try:
+        return session.add_turn(turn)
+    except Exception as exc:  # noqa: BLE001 - handed to that turn's caller
+        return exc
 
 
 class AgentEngineSession:
@@ -62,6 +70,23 @@ class AgentEngine:
         for turn in turns:
             session.session.add(turn)
         return session
+
+    def add_turns(self, items: Sequence[tuple[EngineSession, Turn]]
+                  ) -> list[TurnResult | BaseException]:
+        """The next turn of several sessions: their texts embedded in one call and their rows
+        scored in one forward pass (see :class:`BatchEngine`)."""
+        sessions = [s.session for s, _ in items if isinstance(s, AgentEngineSession)]
+        if len(sessions) != len(items) or len({id(s) for s in sessions}) != len(items):
+            return [_one(s, t) for s, t in items]  # foreign or repeated session: one by one
+        try:
+            embeddings = self.agent.builder.embed([turn.text for _, turn in items])
+        except Exception:  # noqa: BLE001 - nothing updated yet: one by one, so each error
+            return [_one(s, t) for s, t in items]  # finds its own turn
+        # A failing forward pass raises for the whole batch (the service evicts each session).
+        updates = AgentSession.add_many(
+            [(s, t) for s, (_, t) in zip(sessions, items, strict=True)], embeddings)
+        return [u if isinstance(u, Exception) else _result(u, self.turning_point_delta)
+                for u in updates]
 
     def score(self, conversations: Sequence[Conversation]) -> list[list[TurnResult]]:
         """Every turn of every conversation, batched (prefix-only, as a session would)."""

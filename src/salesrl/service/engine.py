@@ -66,6 +66,20 @@ class Engine(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchEngine(Engine, Protocol):
+    """An engine that can score the next turn of several live sessions in one call.
+
+    Optional: the service's scorer (:mod:`salesrl.service.scorer`) uses ``add_turns`` when an
+    engine has it, else calls ``session.add_turn`` one by one.
+    """
+
+    def add_turns(self, items: Sequence[tuple[EngineSession, Turn]]
+                  ) -> list[TurnResult | BaseException]:
+        """``session.add_turn(turn)`` of each item, in order; a failed item gives its error."""
+        ...
+
+
 # --- the placeholder baseline ----------------------------------------------------------------
 
 _OBJECTION = re.compile(

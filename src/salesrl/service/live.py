@@ -6,6 +6,12 @@ retried idempotency key from storage, take the live session from the LRU (or reb
 replaying the stored turns), score the turn, and commit turn + prediction in one durable
 transaction. Only then is the result returned and pushed to the stream subscribers. A unique
 constraint on (conversation_id, turn_index) backs the lock up across processes.
+
+Every engine call (restore, add_turn, batch score) goes through the service's one
+:class:`~salesrl.service.scorer.Scorer` thread, so the model never runs twice at once (on a
+small machine, parallel model calls made throughput fall with concurrency); queued turns of
+different conversations are scored in micro-batches. The request thread waits for its result,
+then stores it, so storage writes overlap with the scoring of the next turns.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from salesrl.service.schemas import (
     TurnIn,
     TurnOut,
 )
+from salesrl.service.scorer import Scorer
 from salesrl.service.sessions import SessionCache
 from salesrl.service.settings import Settings
 from salesrl.service.storage import Database, Repository
@@ -80,6 +87,7 @@ class LiveService:
         self.db = db
         self.repo = Repository(db)
         self.engine = engine
+        self.scorer = Scorer(engine)
         self.metrics = metrics
         self.cache = SessionCache(settings.session_cache_size)
         self.broker = Broker(settings.stream_queue_size)
@@ -218,12 +226,13 @@ class LiveService:
                     raise Conflict("no session")
                 with self.metrics.time_engine("restore"):
                     turns = [stored_turn(t) for t in self.repo.turns(conv_id)]
-                    session = self.engine.restore_session(turns,
-                                                          Metadata.model_validate(metadata))
+                    meta = Metadata.model_validate(metadata)
+                    session = self.scorer.run(
+                        lambda: self.engine.restore_session(turns, meta))
             else:
                 self.metrics.cache_hit()
             with self.metrics.time_engine("add_turn"):
-                result = session.add_turn(turn_in.to_turn())
+                result = self.scorer.add_turn(session, turn_in.to_turn())
             version = self.engine.model_version
             values = {"conversation_id": conv_id, "turn_index": index,
                       "role": turn_in.role.value, "text": turn_in.text,
@@ -249,7 +258,7 @@ class LiveService:
 
         def run() -> list[list[TurnResult]]:
             with self.metrics.time_engine("score"):
-                return self.engine.score(convs)
+                return self.scorer.run(lambda: self.engine.score(convs))
 
         results = await run_in_threadpool(run)
         self.metrics.turns_scored.labels("batch").inc(sum(len(c.turns) for c in convs))
@@ -257,6 +266,7 @@ class LiveService:
 
     def close(self) -> None:
         self.broker.close_all()
+        self.scorer.close()
 
     def stats(self) -> dict[str, Any]:
         return {"cached_sessions": len(self.cache)}
