@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 TEXT_WIDTH = 56
 # what the table's other columns, padding and borders take
-FIXED_WIDTH = 84
+FIXED_WIDTH = 76
 
 
 def read_conversations(path: Path) -> list[Conversation]:
@@ -69,7 +69,7 @@ def _turning(tp: TurningPoint | None) -> str:
     if tp is None:
         return ""
     arrow = "[green]▲" if tp.delta > 0 else "[red]▼"
-    return f"{arrow} {tp.delta * 100:+.0f} pt[/] {tp.cause}"
+    return f"{arrow}{tp.delta * 100:+.0f}[/] {tp.cause}"
 
 
 def turn_table(conv: Conversation, updates: list[TurnUpdate],
@@ -82,9 +82,9 @@ def turn_table(conv: Conversation, updates: list[TurnUpdate],
     for name, justify, width in (("turn", "right", 4), ("role", "left", 8)):
         table.add_column(name, justify=justify, no_wrap=True, min_width=width)
     table.add_column("text", no_wrap=True, overflow="ellipsis")
-    for name, width in (("P(sale)", 7), ("change", 8), ("confidence", 10)):
+    for name, width in (("P(sale)", 7), ("change", 8), ("conf.", 5)):
         table.add_column(name, justify="right", no_wrap=True, min_width=width)
-    table.add_column("turning point", no_wrap=True)
+    table.add_column("turning point", overflow="fold", max_width=22)
     text_width = max(12, min(TEXT_WIDTH, console.width - FIXED_WIDTH))
     for t, u in zip(conv.turns, updates, strict=True):
         conf = "—" if u.confidence is None else f"{u.confidence:.2f}"
