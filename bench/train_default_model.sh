@@ -7,6 +7,7 @@
 #   bench/train_default_model.sh            # N=2000 conversations, SEED=0
 #   N=5000 SEED=1 bench/train_default_model.sh
 #   LEXICAL=1 bench/train_default_model.sh  # with the lexical-evidence column (--lexical)
+#   EMBEDDING=minilm-q8 bench/train_default_model.sh  # int8-matmul MiniLM (faster per turn)
 #
 # The retrieval index is capped (retrieval_max_rows) so that the package stays a few MB.
 # Embeddings go through the SQLite cache in $SALESRL_CACHE_DIR (default ~/.cache/salesrl);
@@ -17,6 +18,7 @@ N="${N:-2000}"
 SEED="${SEED:-0}"
 MAX_ROWS="${MAX_ROWS:-8000}"
 LEXICAL="${LEXICAL:-0}"
+EMBEDDING="${EMBEDDING:-minilm}"
 BIN="${BIN:-.venv/bin}"
 OUT=src/salesrl/models/default
 DATA="${DATA_DIR:-runs/default_model}/synthetic_${N}_seed${SEED}.jsonl"
@@ -24,7 +26,7 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 mkdir -p "$(dirname "$DATA")"
 
 GEN=("$BIN/salesrl" generate -n "$N" --seed "$SEED" -o "$DATA")
-TRAIN=("$BIN/salesrl" train --data "$DATA" --out "$OUT.new" --preset default --embedding minilm
+TRAIN=("$BIN/salesrl" train --data "$DATA" --out "$OUT.new" --preset default --embedding "$EMBEDDING"
        --seed "$SEED" --set "retrieval_max_rows=$MAX_ROWS")
 if [ "$LEXICAL" = 1 ]; then TRAIN+=(--lexical); fi
 echo "+ ${GEN[*]}"; "${GEN[@]}"
