@@ -26,7 +26,10 @@ class Preset(StrEnum):
 
 
 class Backend(StrEnum):
+    """The offline backends (the online ones cost money per training run; use the API)."""
+
     minilm = "minilm"
+    minilm_q8 = "minilm-q8"
     wordllama = "wordllama"
     hashing = "hashing"
 
