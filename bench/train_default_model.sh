@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Rebuild the model shipped in src/salesrl/models/default/ (what `salesrl analyze` uses when no
 # --model is given): synthetic conversations from `salesrl generate`, then
-# `salesrl train --preset default` with the MiniLM backend. Writes README.md beside the model
-# with the exact commands, data size, seed and times (read back from model_card.json).
+# `salesrl train --preset default` with MiniLM (the int8-product graph, minilm-q8). Writes
+# README.md beside the model with the exact commands, data size, seed and times.
 #
 #   bench/train_default_model.sh            # N=2000 conversations, SEED=0
 #   N=5000 SEED=1 bench/train_default_model.sh
 #   LEXICAL=1 bench/train_default_model.sh  # with the lexical-evidence column (--lexical)
-#   EMBEDDING=minilm-q8 bench/train_default_model.sh  # int8-matmul MiniLM (faster per turn)
+#   EMBEDDING=minilm bench/train_default_model.sh     # the fp32-product MiniLM graph
 #
 # The retrieval index is capped (retrieval_max_rows) so that the package stays a few MB.
 # Embeddings go through the SQLite cache in $SALESRL_CACHE_DIR (default ~/.cache/salesrl);
@@ -18,7 +18,7 @@ N="${N:-2000}"
 SEED="${SEED:-0}"
 MAX_ROWS="${MAX_ROWS:-8000}"
 LEXICAL="${LEXICAL:-0}"
-EMBEDDING="${EMBEDDING:-minilm}"
+EMBEDDING="${EMBEDDING:-minilm-q8}"
 BIN="${BIN:-.venv/bin}"
 OUT=src/salesrl/models/default
 DATA="${DATA_DIR:-runs/default_model}/synthetic_${N}_seed${SEED}.jsonl"
