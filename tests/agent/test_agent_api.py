@@ -33,7 +33,8 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[SalesAgent, Path, P
     root = tmp_path_factory.mktemp("api")
     cache = root / "cache.sqlite"
     model = train_agent(generate(40, 3), preset="fast", embedding="hashing", overrides=TINY,
-                        out=root / "model", cache_path=cache, backend_options=HASH)
+                        out=root / "model", cache_path=cache, backend_options=HASH,
+                        confidence_folds=2, guide_steps=200)
     return model, root / "model", cache
 
 
@@ -122,7 +123,7 @@ def test_session_matches_predict_and_embeds_each_turn_once(
     got = np.array([u.probability for u in updates])
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     assert [u.turn_index for u in updates] == list(range(len(call.turns)))
-    assert updates[0].change is None and updates[0].confidence is None
+    assert updates[0].change is None and updates[0].confidence is not None
     assert updates[3].change == pytest.approx(got[3] - got[2])
     assert [u.to_dict() for u in model.analyze(call)][1]["role"] == call.turns[1].role.value
 
@@ -148,7 +149,7 @@ def test_lexical_agent_session_matches_predict(tmp_path_factory: pytest.TempPath
     cache = root / "cache.sqlite"
     model = train_agent(generate(40, 4), preset="fast", embedding="hashing", overrides=TINY,
                         out=root / "model", cache_path=cache, backend_options=HASH,
-                        lexical=True)
+                        lexical=True, confidence_folds=0, guide=False)
     assert model.lexical is not None and model.card["lexical"]
     loaded = load(root / "model", cache_path=cache)
     lex = LexicalState(loaded.lexical)  # the incremental logit equals the batch one
@@ -201,3 +202,80 @@ def test_import_salesrl_stays_light() -> None:
                          check=True)
     assert out.stdout.split() == ["False", "True"]
     assert salesrl.load is load  # resolved lazily, on first use
+
+
+# -- confidence, turning points and next moves -------------------------------------------------
+def test_saved_model_carries_confidence_and_guide(saved: tuple) -> None:
+    model, path, cache = saved
+    assert model.confidence is not None and model.guide is not None
+    assert (path / "confidence" / "confidence.json").is_file()
+    assert (path / "guide" / "advisor" / "advisor.json").is_file()
+    bare = load(path, cache_path=cache, confidence=False, guide=False)
+    assert bare.confidence is None and bare.guide is None
+    assert model.card["confidence"]["folds"] == 2 and model.card["guide"]["advisor_steps"] == 200
+
+
+def test_analyze_returns_every_extra_per_turn(saved: tuple, call: Conversation) -> None:
+    model = load(saved[1], cache_path=saved[2])
+    updates = model.analyze(call)
+    assert len(updates) == len(call.turns)
+    np.testing.assert_allclose([u.probability for u in updates], model.predict(call),
+                               rtol=1e-6)
+    for u in updates:
+        assert 0.0 <= u.confidence <= 1.0
+        lo, hi = u.interval
+        assert 0.0 <= lo <= u.probability <= hi <= 1.0
+        assert isinstance(u.abstain, bool) and (u.abstain_reason is None or u.abstain)
+        assert u.next_move["act"] and u.next_move["text"] and u.next_move["expected_lift"] >= 0
+        assert u.turning_point is None or set(u.turning_point) == {"delta", "cause"}
+    json.dumps([u.to_dict() for u in updates])  # JSON-safe
+
+
+def test_extras_use_the_prefix_only(saved: tuple, call: Conversation) -> None:
+    model = saved[0]
+    full = model.analyze(call)
+    changed = call.model_copy(update={"turns": [*call.turns[:5], Turn(
+        role=Role.CUSTOMER, text="No, we are not interested at all, goodbye.")]})
+    again = model.analyze(changed)
+    for a, b in zip(full[:5], again[:5], strict=False):
+        assert a.confidence == pytest.approx(b.confidence, abs=1e-6)
+        assert a.interval == pytest.approx(b.interval, abs=1e-6)
+        assert a.next_move == b.next_move
+
+
+def test_session_extras_equal_analyze_and_survive_a_restore(saved: tuple,
+                                                           call: Conversation) -> None:
+    model = saved[0]
+    expected = model.analyze(call)
+    session = model.session()
+    got = [session.add(t) for t in call.turns[:4]]
+    restored = model.restore(json.loads(json.dumps(session.to_dict())))
+    got += [restored.add(t) for t in call.turns[4:]]
+    for g, e in zip(got, expected, strict=True):
+        assert g.probability == pytest.approx(e.probability, rel=1e-5, abs=1e-6)
+        assert g.confidence == pytest.approx(e.confidence, abs=1e-5)
+        assert g.interval == pytest.approx(e.interval, abs=1e-5)
+        assert g.abstain == e.abstain
+        assert g.next_move == e.next_move
+    quiet = model.session(guidance=False)
+    assert quiet.add(call.turns[0]).next_move is None and quiet.next_move() is not None
+
+
+def test_live_turning_point_flags_a_jump() -> None:
+    from salesrl.guidance.turning_points import LiveTurningPoints
+
+    live = LiveTurningPoints()
+    flags = [live.update(p, "price discussed" if i == 6 else None)
+             for i, p in enumerate([0.5, 0.51, 0.49, 0.5, 0.52, 0.5, 0.85, 0.86])]
+    assert [i for i, f in enumerate(flags) if f is not None] == [6]
+    assert flags[6].cause == "price discussed" and flags[6].delta > 0.3
+    again = LiveTurningPoints.from_dict(json.loads(json.dumps(live.to_dict())))
+    assert again.update(0.2, None) is not None  # the next drop is seen after a restore
+
+
+def test_guide_needs_act_labels(tmp_path: Path) -> None:
+    convs = [c.model_copy(update={"turns": [t.model_copy(update={"annotations": None})
+                                            for t in c.turns]}) for c in generate(12, 0)]
+    with pytest.raises(DataError, match="act labels"):
+        train_agent(convs, embedding="hashing", cache_path=tmp_path / "c.sqlite",
+                    backend_options=HASH, guide=True, confidence_folds=0)

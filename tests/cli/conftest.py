@@ -32,7 +32,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         _env(mp, root)
         result = CliRunner().invoke(app, ["train", "--data", str(data), "--out",
                                           str(root / "model"), "--preset", "fast",
-                                          "--embedding", "hashing", "--seed", "1", *TINY])
+                                          "--embedding", "hashing", "--seed", "1",
+                                          "--confidence-folds", "2", "--guide-steps", "200",
+                                          *TINY])
     assert result.exit_code == 0, result.output
     assert "Trained on 40 conversations" in result.output
     return root / "model", data

@@ -30,6 +30,8 @@ def test_train_writes_an_artifact_that_loads(trained: tuple[Path, Path]) -> None
     assert card["preset"] == "fast" and card["seed"] == 1
     assert card["data"]["conversations"] == 40 and card["data"]["source"] == "train.jsonl"
     assert card["embedding"]["backend"] == "hashing" and card["seconds"]["training"] > 0
+    assert card["confidence"]["folds"] == 2 and card["seconds"]["confidence"] > 0
+    assert {"confidence", "guide"} <= names
     assert json.loads((model_dir / "agent.json").read_text())["embedding"]["backend"] == \
         "hashing"
     agent = load(model_dir)
@@ -55,8 +57,9 @@ def test_analyze_plain_text(trained: tuple[Path, Path], tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["analyze", str(path), "--model", str(trained[0])])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "call: P(sale) after each turn" in out and "confidence" in out
+    assert "call: P(sale) after each turn" in out and "conf." in out and "next move" in out
     assert "customer" in out and "%" in out and "pt" in out and "—" in out
+    assert "Next move:" in out and "expected lift" in out  # the advice after the call
 
 
 def test_analyze_json_output_matches_the_api(trained: tuple[Path, Path],
@@ -72,7 +75,12 @@ def test_analyze_json_output_matches_the_api(trained: tuple[Path, Path],
     turns = doc["conversations"][0]["turns"]
     assert [t["role"] for t in turns] == ["rep", "customer", "rep", "customer"]
     assert turns[1]["text"].endswith("and it takes forever.")
-    assert turns[0]["change"] is None and turns[0]["confidence"] is None
+    assert turns[0]["change"] is None
+    assert doc["confidence_module"] and doc["guide"]
+    for t in turns:  # every turn: confidence, interval, abstention and the next move
+        assert 0 <= t["confidence"] <= 1 and t["interval"][0] <= t["probability"]
+        assert t["next_move"]["act"] and t["next_move"]["expected_lift"] >= 0
+        assert isinstance(t["abstain"], bool)
     assert all("turning_point" in t for t in turns)
     for t in turns:  # a turning point, where there is one, carries its move and cause
         assert t["turning_point"] is None or set(t["turning_point"]) == {"delta", "cause"}

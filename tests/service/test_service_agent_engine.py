@@ -34,7 +34,7 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> SalesAgent:
     root = tmp_path_factory.mktemp("engine")
     return train_agent(generate(40, 7), preset="fast", embedding="hashing", overrides=TINY,
                        cache_path=root / "cache.sqlite", backend_options={"dim": 32},
-                       out=root / "model")
+                       out=root / "model", confidence_folds=2, guide_steps=200)
 
 
 def test_engine_protocol_restore_and_score_agree(agent: SalesAgent) -> None:
@@ -113,3 +113,28 @@ def test_add_turns_with_a_repeated_session_goes_one_by_one(agent: SalesAgent) ->
         [r.probability for r in expected], rel=1e-5)
     with pytest.raises(ValueError, match="more than once"):
         AgentSession.add_many([(rep.session, TURNS[2])] * 2, np.zeros((2, 32), np.float32))
+
+
+def test_results_carry_confidence_interval_and_guidance(agent: SalesAgent) -> None:
+    engine = AgentEngine(agent)
+    session = engine.new_session(Metadata())
+    expected = agent.analyze(TURNS)
+    for t, e in zip(TURNS, expected, strict=True):
+        r = session.add_turn(t)
+        assert r.confidence == pytest.approx(e.confidence, abs=1e-5)
+        assert r.interval == pytest.approx(e.interval, abs=1e-5)
+        assert r.abstain == e.abstain and r.guidance == e.next_move
+        assert r.turning_point is None or r.turning_point["direction"] in ("up", "down")
+    scored = engine.score([Conversation(id="c", turns=TURNS, outcome=Outcome.UNKNOWN)])[0]
+    assert [r.guidance for r in scored] == [e.next_move for e in expected]
+
+
+def test_guidance_past_the_budget_is_pending(agent: SalesAgent) -> None:
+    engine = AgentEngine(agent, guidance_budget_s=0.0)
+    sessions = [engine.new_session(Metadata()) for _ in range(2)]
+    got = engine.add_turns([(s, TURNS[0]) for s in sessions])
+    assert all(r.guidance["status"] == "pending" for r in got)  # type: ignore[union-attr]
+    assert all(r.confidence is not None for r in got)  # type: ignore[union-attr]
+    engine.guidance_budget_s = 10.0
+    got = engine.add_turns([(s, TURNS[1]) for s in sessions])
+    assert all(r.guidance["act"] for r in got)  # type: ignore[union-attr]

@@ -14,6 +14,11 @@ an O(1) :meth:`~salesrl.features.ConversationState.update` and one forward pass,
 recomputation of earlier turns. Sessions serialise to JSON-safe dicts for the service. When
 the agent was trained with the lexical-evidence column (:mod:`salesrl.agent.lexical`), that
 column is appended to each row, incrementally in sessions (:mod:`~.lexical_state`).
+
+A model directory may also hold ``confidence/`` (a :class:`~salesrl.confidence.
+ConfidenceModel` fitted on out-of-fold predictions, :mod:`~.confidence_fit`) and ``guide/``
+(tagger, offline advisor and example index, :mod:`salesrl.guidance.fitting`); then every
+:class:`TurnUpdate` carries confidence, interval, abstention and the rep's next move.
 """
 
 from __future__ import annotations
@@ -21,12 +26,11 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import ValidationError
 
 from salesrl.agent.artifacts import (
     IncompatibleArtifactError,
@@ -34,25 +38,23 @@ from salesrl.agent.artifacts import (
     read_config,
 )
 from salesrl.agent.model import ConversionAgent
-from salesrl.conversation import Conversation, DataError, Metadata, Outcome, Role, Turn
-from salesrl.features.tracker import (
-    ConversationState,
-    StateBuilder,
-    StateConfig,
-    default_cache_path,
-)
+from salesrl.agent.session import SESSION_VERSION, AgentSession, TurnUpdate, turn_updates
+from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
+from salesrl.features.tracker import StateBuilder, StateConfig, default_cache_path
 from salesrl.models import DEFAULT_MODEL_DIR
 
 if TYPE_CHECKING:
-    from salesrl.agent.lexical_state import LexicalState
+    from salesrl.confidence import ConfidenceModel
+    from salesrl.guidance.guide import Guide
 
-__all__ = ["DEFAULT_MODEL_DIR", "AgentSession", "SalesAgent", "StateDriftWarning", "TurnUpdate",
-           "load", "turn_updates"]
+__all__ = ["DEFAULT_MODEL_DIR", "SESSION_VERSION", "AgentSession", "SalesAgent",
+           "StateDriftWarning", "TurnUpdate", "load", "turn_updates"]
 
 STATE_FILE = "state.json"
 CARD_FILE = "model_card.json"
 STATE_FORMAT = "salesrl-state-builder"
-SESSION_VERSION = 1
+CONFIDENCE_DIR = "confidence"
+GUIDE_DIR = "guide"
 # StateConfig fields that say where to cache, not what the rows are: not saved.
 _RUNTIME_FIELDS = ("cache", "cache_path")
 # A fixed call whose rows are summarised in state.json at training time and recomputed at load:
@@ -78,34 +80,6 @@ def probe_digest(builder: StateBuilder) -> list[float]:
     return np.stack([np.abs(rows).sum(1), rows.sum(1)], axis=1).reshape(-1).round(6).tolist()
 
 
-@dataclass(frozen=True)
-class TurnUpdate:
-    """What the agent says after one turn.
-
-    ``change`` is the move since the previous turn (None on the first turn); ``confidence``
-    stays None until the confidence module lands.
-    """
-
-    turn_index: int
-    role: str
-    probability: float
-    change: float | None
-    confidence: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def turn_updates(turns: Sequence[Turn], probs: np.ndarray) -> list[TurnUpdate]:
-    """One :class:`TurnUpdate` per turn from per-turn probabilities."""
-    out, last = [], None
-    for i, (t, p) in enumerate(zip(turns, probs, strict=True)):
-        out.append(TurnUpdate(i, t.role.value, float(p),
-                              None if last is None else float(p) - last))
-        last = float(p)
-    return out
-
-
 def _as_conversation(conversation: Conversation | Sequence[Turn] | Mapping[str, Any]
                      ) -> Conversation:
     if isinstance(conversation, Conversation):
@@ -115,16 +89,6 @@ def _as_conversation(conversation: Conversation | Sequence[Turn] | Mapping[str, 
 
         return parse_conversation(dict(conversation))
     return Conversation(id="conversation", turns=list(conversation), outcome=Outcome.UNKNOWN)
-
-
-def _metadata(metadata: Metadata | Mapping[str, Any] | None) -> Metadata:
-    if metadata is None or isinstance(metadata, Metadata):
-        return metadata or Metadata()
-    try:
-        return Metadata.model_validate(dict(metadata))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise DataError(err["msg"], field="metadata." + ".".join(map(str, err["loc"]))) from None
 
 
 def state_config_to_dict(config: StateConfig) -> dict[str, Any]:
@@ -141,12 +105,16 @@ class SalesAgent:
     """
 
     def __init__(self, agent: ConversionAgent, builder: StateBuilder,
-                 card: Mapping[str, Any] | None = None, path: Path | None = None) -> None:
+                 card: Mapping[str, Any] | None = None, path: Path | None = None,
+                 confidence: ConfidenceModel | None = None, guide: Guide | None = None
+                 ) -> None:
         self.agent = agent
         self.builder = builder
         self.card = dict(card or {})
         self.path = path
         self.lexical = getattr(agent, "lexical_", None)
+        self.confidence = confidence
+        self.guide = guide
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -182,20 +150,52 @@ class SalesAgent:
 
     def analyze(self, conversation: Conversation | Sequence[Turn] | Mapping[str, Any]
                 ) -> list[TurnUpdate]:
-        """One :class:`TurnUpdate` per turn (what a session would have said)."""
-        conv = _as_conversation(conversation)
-        return turn_updates(conv.turns, self.predict(conv))
+        """One :class:`TurnUpdate` per turn, with every extra the model carries.
+
+        Probability, confidence, interval and next move after turn ``t`` use turns ``0..t``
+        only (what a live session would have said). Turning points are the change points of
+        the *whole* probability series (:func:`~salesrl.guidance.turning_points.
+        conversation_turning_points`): a review after the call, where a live session flags
+        them as the turns arrive.
+        """
+        return self.analyze_many([_as_conversation(conversation)])[0]
+
+    def analyze_many(self, conversations: Sequence[Conversation]) -> list[list[TurnUpdate]]:
+        """:meth:`analyze` of several conversations (embedding batched)."""
+        from salesrl.guidance.turning_points import conversation_turning_points
+
+        convs = [_as_conversation(c) for c in conversations]
+        all_rows = self.rows(convs)
+        out = []
+        for conv, rows in zip(convs, all_rows, strict=True):
+            if not len(rows):
+                out.append([])
+                continue
+            p, m = self.agent.predict_with_members(rows)
+            assessments = None
+            if self.confidence is not None:
+                from salesrl.confidence import TurnInputs
+
+                d = self.builder.obs_dim
+                inputs = TurnInputs.from_conversations([conv], [rows[:, :d]],
+                                                       self.builder.embed)
+                batch = self.confidence.assess_batch(inputs, p, m)
+                assessments = [batch.item(i) for i in range(len(batch))]
+            points = {tp.index: tp for tp in conversation_turning_points(p, conv.turns)}
+            moves = None
+            if self.guide is not None:
+                acts = self.guide.tagger.tag(conv)
+                roles = [t.role for t in conv.turns]
+                moves = [self.guide.advise_acts(acts[: i + 1], roles[: i + 1]).to_dict()
+                         for i in range(len(acts))]
+            out.append(turn_updates(conv.turns, p, assessments, points, moves))
+        return out
 
     # -- live conversations -----------------------------------------------------------------
-    def session(self, metadata: Metadata | Mapping[str, Any] | None = None) -> AgentSession:
-        """A live session with no turn yet."""
-        lexical = None
-        if self.lexical is not None:
-            from salesrl.agent.lexical_state import LexicalState
-
-            lexical = LexicalState(self.lexical)
-        return AgentSession(self, self.builder.new_state(), _metadata(metadata),
-                            lexical=lexical)
+    def session(self, metadata: Metadata | Mapping[str, Any] | None = None, *,
+                guidance: bool = True) -> AgentSession:
+        """A live session with no turn yet (``guidance=False``: no next move per turn)."""
+        return AgentSession.start(self, metadata, guidance=guidance)
 
     def restore(self, data: Mapping[str, Any]) -> AgentSession:
         """A session saved by :meth:`AgentSession.to_dict`."""
@@ -216,120 +216,21 @@ class SalesAgent:
         agent_doc = read_config(path)
         self.card = {**self.card, **dict(card or {}), "created": agent_doc.get("created")}
         _write_json(path / CARD_FILE, self.card)
+        if self.confidence is not None:
+            self.confidence.save(path / CONFIDENCE_DIR)
+        if self.guide is not None:
+            self.guide.save(path / GUIDE_DIR)
         self.path = path
         return path
 
     def __repr__(self) -> str:
         return (f"SalesAgent(backend={self.embedding_backend!r}, "
-                f"members={len(self.agent.members_)}, path={str(self.path)!r})")
+                f"members={len(self.agent.members_)}, confidence={self.confidence is not None}"
+                f", guide={self.guide is not None}, path={str(self.path)!r})")
 
 
 def _write_json(path: Path, doc: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-class AgentSession:
-    """One live conversation: :meth:`add_turn` returns the update after each turn in O(1)."""
-
-    def __init__(self, owner: SalesAgent, state: ConversationState, metadata: Metadata,
-                 last_probability: float | None = None, lexical: LexicalState | None = None
-                 ) -> None:
-        self.owner = owner
-        self.state = state
-        self.metadata = metadata
-        self.last_probability = last_probability
-        self.lexical = lexical
-
-    @property
-    def n_turns(self) -> int:
-        return self.state.n_turns
-
-    def add_turn(self, role: Role | str, text: str, start: float | None = None,
-                 end: float | None = None) -> TurnUpdate:
-        """Consume the next turn (``role`` is ``"rep"`` or ``"customer"``)."""
-        try:
-            r = role if isinstance(role, Role) else Role(str(role).strip().lower())
-        except ValueError:
-            raise DataError(f"unknown role {role!r}; use 'rep' or 'customer'",
-                            field="role") from None
-        try:
-            turn = Turn(role=r, text=text, start=start, end=end)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise DataError(err["msg"].removeprefix("Value error, "),
-                            field=".".join(map(str, err["loc"])) or None) from None
-        return self.add(turn)
-
-    def add(self, turn: Turn) -> TurnUpdate:
-        """Consume a :class:`Turn`: one embedding, one state update, one forward pass."""
-        row = self.state.update(turn)
-        if self.lexical is not None:
-            row = np.append(row, np.float32(self.lexical.update(turn)))
-        p = float(self.owner.agent.predict_proba_rows(row[None, :])[0])
-        change = None if self.last_probability is None else p - self.last_probability
-        self.last_probability = p
-        return TurnUpdate(self.state.n_turns - 1, turn.role.value, p, change)
-
-    @staticmethod
-    def add_many(items: Sequence[tuple[AgentSession, Turn]], embeddings: np.ndarray
-                 ) -> list[TurnUpdate | Exception]:
-        """:meth:`add` for the next turn of several sessions of one agent, batched.
-
-        ``embeddings[i]`` is the embedding of ``items[i]``'s turn (computed in one call by the
-        caller); the rows are scored in one forward pass. Each session must appear once. An
-        item whose state update fails gets its error in its slot; the others go on.
-        """
-        if len({id(s) for s, _ in items}) != len(items):
-            raise ValueError("add_many: a session appears more than once")
-        out: list[TurnUpdate | Exception | None] = []
-        rows, ok = [], []
-        for i, (session, turn) in enumerate(items):
-            try:
-                row = session.state.update(turn, embeddings[i])
-                if session.lexical is not None:
-                    row = np.append(row, np.float32(session.lexical.update(turn)))
-            except Exception as exc:  # noqa: BLE001 - reported in this item's slot
-                out.append(exc)
-                continue
-            out.append(None)
-            rows.append(row)
-            ok.append(i)
-        if rows:
-            probs = items[ok[0]][0].owner.agent.predict_proba_rows(np.stack(rows))
-            for i, prob in zip(ok, probs, strict=True):
-                session, turn = items[i]
-                p, last = float(prob), session.last_probability
-                session.last_probability = p
-                out[i] = TurnUpdate(session.state.n_turns - 1, turn.role.value, p,
-                                    None if last is None else p - last)
-        return [u for u in out if u is not None]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe snapshot (the state's running sums, not the turns)."""
-        return {"version": SESSION_VERSION, "state": self.state.to_dict(),
-                "metadata": self.metadata.model_dump(mode="json"),
-                "last_probability": self.last_probability,
-                "lexical": self.lexical.to_dict() if self.lexical is not None else None}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], owner: SalesAgent) -> AgentSession:
-        """Continue a session saved by :meth:`to_dict` with ``owner``'s agent and builder."""
-        if data.get("version") != SESSION_VERSION:
-            raise ValueError(f"unsupported session version {data.get('version')!r}")
-        state = owner.builder.state_from_dict(data["state"])
-        last = data.get("last_probability")
-        lexical = None
-        if owner.lexical is not None:
-            if data.get("lexical") is None:
-                raise ValueError("saved session has no lexical state but the agent needs one")
-            from salesrl.agent.lexical_state import LexicalState
-
-            lexical = LexicalState.from_dict(data["lexical"], owner.lexical)
-        return cls(owner, state, _metadata(data.get("metadata")),
-                   None if last is None else float(last), lexical)
-
-    def __repr__(self) -> str:
-        return f"AgentSession(n_turns={self.n_turns}, last_probability={self.last_probability})"
 
 
 def _read_state_doc(path: Path) -> dict[str, Any]:
@@ -347,7 +248,8 @@ def _read_state_doc(path: Path) -> dict[str, Any]:
 def load(path: str | Path | None = None, *, embedding: str | None = None,
          cache_path: str | Path | None = None,
          backend_options: Mapping[str, Any] | None = None,
-         check_state: bool = True) -> SalesAgent:
+         check_state: bool = True, confidence: bool = True, guide: bool = True
+         ) -> SalesAgent:
     """Load a model directory (default: the model shipped with salesrl).
 
     Args:
@@ -361,6 +263,8 @@ def load(path: str | Path | None = None, *, embedding: str | None = None,
         check_state: encode a fixed probe call and compare its rows with the ones recorded at
             training time; a difference (the features code changed) warns with
             :class:`StateDriftWarning`. This loads the embedding model now.
+        confidence, guide: load the model's confidence module / guide when it has one
+            (``confidence/``, ``guide/`` in the directory); False skips them.
     """
     path = Path(path) if path is not None else DEFAULT_MODEL_DIR
     if not path.is_dir():
@@ -408,4 +312,18 @@ def load(path: str | Path | None = None, *, embedding: str | None = None,
     card_file = path / CARD_FILE
     card = json.loads(card_file.read_text(encoding="utf-8")) if card_file.exists() else {}
     card.setdefault("created", doc.get("created"))
-    return SalesAgent(agent, builder, card, path)
+    conf_model = guide_model = None
+    if confidence and (path / CONFIDENCE_DIR).is_dir():
+        from salesrl.confidence import ConfidenceModel
+
+        conf_model = ConfidenceModel.load(path / CONFIDENCE_DIR)
+        want_dim = builder.state_dim
+        if conf_model.state_dim != want_dim:
+            raise IncompatibleArtifactError(
+                f"{path / CONFIDENCE_DIR}: fitted on state rows of width "
+                f"{conf_model.state_dim}, the state builder makes {want_dim}; retrain")
+    if guide and (path / GUIDE_DIR).is_dir():
+        from salesrl.guidance.guide import Guide
+
+        guide_model = Guide.load(path / GUIDE_DIR)
+    return SalesAgent(agent, builder, card, path, conf_model, guide_model)

@@ -106,6 +106,13 @@ class ConversionAgent:
         z, extra = self._member_z(obs_rows)
         return _sigmoid(self.calibrator_.apply(z, extra))
 
+    def predict_with_members(self, obs_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_proba_rows` and :meth:`predict_members` from one forward pass."""
+        z, extra = self._member_z(obs_rows)
+        cal = self.calibrator_
+        p = _sigmoid(cal.apply(combine_logits(z, self.config_.ensemble_combine), extra))
+        return p, _sigmoid(cal.apply(z, extra))
+
     def lexical_rows(self, conversation: Conversation, obs_rows: np.ndarray) -> np.ndarray:
         """``obs_rows`` of ``conversation`` (one per turn) with the lexical-evidence column
         appended when the agent was trained with one (:mod:`~.lexical`); else unchanged."""

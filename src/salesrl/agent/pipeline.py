@@ -76,12 +76,18 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
                 cache_path: str | Path | None = None,
                 backend_options: Mapping[str, Any] | None = None,
                 adversarial_fraction: float = 0.2, lexical: bool = False,
-                source: str | Path | None = None,
+                confidence_folds: int = 3, guide: bool | None = None,
+                guide_steps: int = 8000, source: str | Path | None = None,
                 progress: Progress | None = None) -> SalesAgent:
     """Train a :class:`SalesAgent` on labelled conversations (and save it when ``out``).
 
     Conversations with an unknown outcome or no turns are skipped; fewer than
     :data:`MIN_CONVERSATIONS` left, or one outcome only, raise :class:`DataError`.
+
+    ``confidence_folds`` (0: none) extra agents give the out-of-fold predictions the
+    confidence module is fitted on (:mod:`~salesrl.agent.confidence_fit`); ``guide`` trains
+    the next-move guide (tagger + offline CQL advisor, ``guide_steps`` steps) from the turns'
+    act labels (None: when every turn has one; True on data without them raises).
     """
     from salesrl.agent.predictor import AgentPredictor
 
@@ -116,16 +122,42 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
             progress("training", 0, None)
         return rows
 
+    def make_predictor(many: Any = builder.encode_many) -> AgentPredictor:
+        return AgentPredictor(builder.encode, builder.layout, cfg,
+                              embedding_backend=builder.backend_name,
+                              embedding_dim=builder.embedding_dim,
+                              adversarial_fraction=adversarial_fraction,
+                              encode_many=many, **({"lexical": True} if lexical else {}))
+
+    use_guide = _want_guide(convs, guide, src)
     t0 = time.perf_counter()
-    predictor = AgentPredictor(builder.encode, builder.layout, cfg,
-                               embedding_backend=builder.backend_name,
-                               embedding_dim=builder.embedding_dim,
-                               adversarial_fraction=adversarial_fraction,
-                               encode_many=encode_many,
-                               **({"lexical": True} if lexical else {})).fit(convs)
-    agent = predictor.agent_
+    agent = make_predictor(encode_many).fit(convs).agent_
     encode_s = clock["encode"]
     train_s = time.perf_counter() - t0 - encode_s
+    seconds: dict[str, float] = {}
+    conf_model = None
+    if confidence_folds:
+        from salesrl.agent.confidence_fit import fit_agent_confidence
+
+        t = time.perf_counter()
+        if progress is not None:
+            progress("confidence", 0, confidence_folds)
+        conf_model = fit_agent_confidence(
+            convs, builder, make_predictor, n_folds=confidence_folds, seed=seed,
+            progress=None if progress is None else (
+                lambda done, total: progress("confidence", done, total)))
+        seconds["confidence"] = round(time.perf_counter() - t, 1)
+    guide_model = None
+    if use_guide:
+        from salesrl.guidance.fitting import fit_guide
+
+        t = time.perf_counter()
+        if progress is not None:
+            progress("guide", 0, guide_steps)
+        guide_model = fit_guide(convs, advisor_steps=guide_steps, seed=seed,
+                                on_step=None if progress is None else (
+                                    lambda done: progress("guide", done, guide_steps)))
+        seconds["guide"] = round(time.perf_counter() - t, 1)
     labels = np.array([c.label for c in convs])
     n_adv = seen[1] if len(seen) > 1 else 0
     n_turns = int(sum(len(c.turns) for c in convs))
@@ -145,13 +177,33 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
         "ensemble_size": len(agent.members_),
         "lexical": getattr(agent, "lexical_", None) is not None,
         "seconds": {"encoding": round(encode_s, 1), "training": round(train_s, 1),
-                    "total": round(encode_s + train_s, 1)},
+                    "total": round(encode_s + train_s, 1), **seconds},
+        "confidence": None if conf_model is None else {
+            "folds": confidence_folds, "coverage": conf_model.coverage,
+            "validation": conf_model.validation_},
+        "guide": None if guide_model is None else {"advisor_steps": guide_steps},
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
     }
-    model = SalesAgent(agent, builder, card)
+    model = SalesAgent(agent, builder, card, confidence=conf_model, guide=guide_model)
     if out is not None:
         model.save(out)
     return model
+
+
+def _want_guide(convs: Sequence[Conversation], guide: bool | None, source: str | None) -> bool:
+    """Whether to train the guide: it needs an act label on every turn."""
+    if guide is False:
+        return False
+    from salesrl.guidance.fitting import act_label_coverage
+
+    share = act_label_coverage(convs)
+    if share == 1.0:
+        return True
+    if guide:
+        raise DataError(f"the guide learns from dialogue-act labels, but {1 - share:.0%} of the "
+                        "turns have none (annotations.acts); label them, or train without "
+                        "--guide", file=source, field="annotations.acts")
+    return False
 
 
 def _cpus() -> int | None:

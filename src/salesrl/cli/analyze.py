@@ -16,7 +16,6 @@ from salesrl.conversation.plaintext import parse_plaintext
 
 if TYPE_CHECKING:
     from salesrl.agent.api import SalesAgent, TurnUpdate
-    from salesrl.guidance.turning_points import TurningPoint
 
 TEXT_WIDTH = 56
 # what the table's other columns, padding and borders take
@@ -65,18 +64,32 @@ def _change(c: float | None) -> str:
     return f"[{colour}]{c * 100:+.1f} pt[/]"
 
 
-def _turning(tp: TurningPoint | None) -> str:
+def _turning(tp: dict[str, Any] | None) -> str:
     if tp is None:
         return ""
-    arrow = "[green]▲" if tp.delta > 0 else "[red]▼"
-    return f"{arrow}{tp.delta * 100:+.0f}[/] {tp.cause}"
+    arrow = "[green]▲" if tp["delta"] > 0 else "[red]▼"
+    return f"{arrow}{tp['delta'] * 100:+.0f}[/] {tp['cause']}"
 
 
-def turn_table(conv: Conversation, updates: list[TurnUpdate],
-               points: list[TurningPoint] | None = None) -> Table:
+def _confidence(u: TurnUpdate) -> str:
+    if u.confidence is None:
+        return "—"
+    if u.abstain:
+        return f"[yellow]{u.confidence:.2f}?[/]"
+    return f"{u.confidence:.2f}"
+
+
+def _next_move(u: TurnUpdate) -> str:
+    if u.next_move is None:
+        return ""
+    m = u.next_move
+    return f"{m['act'].replace('_', ' ')} ({m['expected_lift'] * 100:+.1f} pt)"
+
+
+def turn_table(conv: Conversation, updates: list[TurnUpdate]) -> Table:
     """The rich table of one conversation: turn, role, text, probability, change, confidence
-    and, where the probability moved to a new level, the turning point and its likely cause."""
-    at = {tp.index: tp for tp in points or []}
+    (``?``: the model would rather not say), turning point with its likely cause, and the
+    next move the guide advises after the turn with its expected lift."""
     table = Table(title=f"{conv.id}: P(sale) after each turn", title_justify="left",
                   show_lines=False)
     for name, justify, width in (("turn", "right", 4), ("role", "left", 8)):
@@ -85,13 +98,41 @@ def turn_table(conv: Conversation, updates: list[TurnUpdate],
     for name, width in (("P(sale)", 7), ("change", 8), ("conf.", 5)):
         table.add_column(name, justify="right", no_wrap=True, min_width=width)
     table.add_column("turning point", overflow="fold", max_width=22)
-    text_width = max(12, min(TEXT_WIDTH, console.width - FIXED_WIDTH))
+    guided = any(u.next_move is not None for u in updates)
+    if guided:
+        table.add_column("next move", overflow="fold", max_width=24)
+    fixed = FIXED_WIDTH + (26 if guided else 0)
+    text_width = max(12, min(TEXT_WIDTH, console.width - fixed))
     for t, u in zip(conv.turns, updates, strict=True):
-        conf = "—" if u.confidence is None else f"{u.confidence:.2f}"
-        table.add_row(str(u.turn_index + 1), u.role, _short(t.text, text_width),
-                      f"{u.probability:.1%}", _change(u.change), conf,
-                      _turning(at.get(u.turn_index)))
+        cells = [str(u.turn_index + 1), u.role, _short(t.text, text_width),
+                 f"{u.probability:.1%}", _change(u.change), _confidence(u),
+                 _turning(u.turning_point)]
+        table.add_row(*cells, *([_next_move(u)] if guided else []))
     return table
+
+
+def footer(agent: SalesAgent, last: TurnUpdate | None) -> str:
+    """What the table's last columns mean for this model, and the advice after the call."""
+    parts = [f"model {agent.model_version} ({agent.embedding_backend})"]
+    if agent.confidence is None:
+        parts.append("no confidence module in this model")
+    else:
+        parts.append(f"conf. = chance P(sale) is on the right side of 50 %; "
+                     f"interval covers the outcome {agent.confidence.coverage:.0%} of the time")
+    parts.append("turning points: change points of the whole call (PELT), causes from the "
+                 "act detectors")
+    if agent.guide is None:
+        parts.append("no guide in this model (trained without act labels)")
+    line = "[dim]" + "; ".join(parts) + "[/]"
+    if last is not None and last.abstain and last.abstain_reason:
+        line += f"\n[yellow]withheld:[/] {last.abstain_reason}"
+    if last is not None and last.next_move is not None:
+        m = last.next_move
+        line += (f"\n[bold]Next move:[/] {m['act'].replace('_', ' ')} "
+                 f"(expected lift {m['expected_lift'] * 100:+.1f} pt): {m['text']}")
+        for ex in m.get("examples") or []:
+            line += f"\n  [dim]e.g. “{ex}”[/]"
+    return line
 
 
 def load_model(path: Path | None, option: str = "--model") -> SalesAgent:
@@ -120,10 +161,7 @@ def load_model(path: Path | None, option: str = "--model") -> SalesAgent:
 def analyze_conversations(model: SalesAgent, conversations: list[Conversation]
                           ) -> list[list[TurnUpdate]]:
     """Every conversation's per-turn updates (batched embedding)."""
-    from salesrl.agent.api import turn_updates
-
-    probs = model.predict_many(conversations)
-    return [turn_updates(c.turns, p) for c, p in zip(conversations, probs, strict=True)]
+    return model.analyze_many(conversations)
 
 
 @app.command()
@@ -138,28 +176,20 @@ def analyze(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")
                        ] = False,
 ) -> None:
-    """Print P(sale) turn by turn, with the change at every turn."""
+    """Print P(sale) turn by turn: change, confidence, turning points and the next move."""
     convs = read_conversations(conversation)
     agent = load_model(model)
-    from salesrl.guidance.turning_points import conversation_turning_points
-
     results = analyze_conversations(agent, convs)
-    points = [{tp.index: tp for tp in conversation_turning_points(
-        [u.probability for u in ups], c.turns)} for c, ups in zip(convs, results, strict=True)]
     if as_json:
-        def point(tp: TurningPoint | None) -> dict[str, object] | None:
-            return None if tp is None else {"delta": round(tp.delta, 6), "cause": tp.cause}
-
         doc = {"model": agent.model_version, "embedding": agent.embedding_backend,
+               "confidence_module": agent.confidence is not None,
+               "guide": agent.guide is not None,
                "conversations": [
-                   {"id": c.id, "turns": [{**u.to_dict(), "text": t.text,
-                                           "turning_point": point(at.get(u.turn_index))}
+                   {"id": c.id, "turns": [{**u.to_dict(), "text": t.text}
                                           for t, u in zip(c.turns, ups, strict=True)]}
-                   for c, ups, at in zip(convs, results, points, strict=True)]}
+                   for c, ups in zip(convs, results, strict=True)]}
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    for c, ups, at in zip(convs, results, points, strict=True):
-        console.print(turn_table(c, ups, list(at.values())))
-    console.print(f"[dim]model {agent.model_version} ({agent.embedding_backend}); confidence "
-                  "arrives with the confidence module; turning points are change points of the "
-                  "whole call (PELT), causes from the act detectors[/]", highlight=False)
+    for c, ups in zip(convs, results, strict=True):
+        console.print(turn_table(c, ups))
+        console.print(footer(agent, ups[-1] if ups else None), highlight=False)

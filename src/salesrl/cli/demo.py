@@ -33,9 +33,8 @@ Customer: OK, that sounds good. Send me the proposal and I'll get it signed this
 
 def analyze_example(model: Path | None = None) -> None:
     """Load the shipped agent (or ``model``) and print the turn table of :data:`EXAMPLE_CALL`."""
-    from salesrl.cli.analyze import load_model, turn_table
+    from salesrl.cli.analyze import footer, load_model, turn_table
     from salesrl.conversation.plaintext import parse_plaintext
-    from salesrl.guidance.turning_points import conversation_turning_points
 
     with console.status("loading the agent"):
         agent = load_model(model, "--agent")
@@ -43,8 +42,8 @@ def analyze_example(model: Path | None = None) -> None:
         updates = agent.analyze(conv)
     console.print(f"\n[bold]the agent[/] ({agent.model_version}, {agent.embedding_backend}) on "
                   "a short sales call:")
-    points = conversation_turning_points([u.probability for u in updates], conv.turns)
-    console.print(turn_table(conv, updates, points))
+    console.print(turn_table(conv, updates))
+    console.print(footer(agent, updates[-1] if updates else None), highlight=False)
 
 
 @app.command()

@@ -36,7 +36,8 @@ class Backend(StrEnum):
 
 _LABELS = {"embedding": "embedding distinct turns", "encoding": "building state rows",
            "adversarial-embedding": "embedding counter-examples",
-           "adversarial": "counter-example state rows", "training": "training the agent"}
+           "adversarial": "counter-example state rows", "training": "training the agent",
+           "confidence": "confidence: fold agents", "guide": "guide: offline advisor"}
 
 
 @app.command()
@@ -50,6 +51,15 @@ def train(
     lexical: Annotated[bool, typer.Option(
         help="Add the cross-fitted lexical-evidence column (role-aware TF-IDF logit).")
     ] = False,
+    confidence_folds: Annotated[int, typer.Option(
+        min=0, help="Folds of extra agents whose out-of-fold predictions the confidence "
+        "module learns from (0: no confidence module).")] = 3,
+    guide: Annotated[bool | None, typer.Option(
+        "--guide/--no-guide", help="Train the next-move guide (tagger + offline advisor) "
+        "from the turns' act labels [default: when every turn has one].",
+        show_default=False)] = None,
+    guide_steps: Annotated[int, typer.Option(min=100, help="Offline CQL steps of the "
+                                             "advisor.")] = 8000,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a TrainConfig field, KEY=VALUE (repeatable), e.g. "
         "--set ensemble_size=3.")] = None,
@@ -82,14 +92,28 @@ def train(
 
         model = train_agent(conversations, preset=preset.value, embedding=embedding.value,
                             seed=seed, overrides=overrides, out=out, source=data,
-                            lexical=lexical,
-                            progress=tick)
-        if "training" in tasks:
-            bars.update(tasks["training"], total=1, completed=1)
+                            lexical=lexical, confidence_folds=confidence_folds,
+                            guide=guide, guide_steps=guide_steps, progress=tick)
+        for tid in tasks.values():  # close the last stage
+            task = bars.tasks[tid]
+            bars.update(tid, total=task.total or 1, completed=task.total or 1)
     card = model.card
     d, s = card["data"], card["seconds"]
     console.print(
         f"Trained on {d['conversations']:,} conversations ({d['turns']:,} turns, "
         f"{d['unique_turns']:,} distinct) with preset {preset.value!r}, embedding "
         f"{embedding.value!r}, {card['ensemble_size']} member(s): encoding {s['encoding']} s, "
-        f"training {s['training']} s.\nWrote {out}/", highlight=False, soft_wrap=True)
+        f"training {s['training']} s.", highlight=False, soft_wrap=True)
+    if card.get("confidence"):
+        v = card["confidence"]["validation"]
+        console.print(f"Confidence module: {confidence_folds} fold agents "
+                      f"({s['confidence']} s); out-of-fold accuracy {v['accuracy']:.3f} over "
+                      f"{v['rows']:,} turns.", highlight=False, soft_wrap=True)
+    if card.get("guide"):
+        console.print(f"Guide: tagger, offline advisor ({guide_steps} steps) and examples "
+                      f"({s['guide']} s).", highlight=False)
+    elif guide is None:
+        console.print("[dim]No guide: the training turns carry no act labels "
+                      "(annotations.acts), so next moves are not available.[/]",
+                      highlight=False)
+    console.print(f"Wrote {out}/", highlight=False, soft_wrap=True)

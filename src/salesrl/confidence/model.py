@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -467,3 +467,24 @@ class ConfidenceTracker:
                                                          strict=True)})
         mem = None if members is None else np.asarray(members, dtype=np.float64).reshape(1, -1)
         return m._finish(raw, prefix, np.array([float(probability)]), mem).item(0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe running state (structure, prefix sums, trajectory); NaN becomes None."""
+        def clean(d: dict[str, Any]) -> dict[str, Any]:
+            return {k: None if isinstance(v, float) and math.isnan(v) else v
+                    for k, v in d.items()}
+
+        return {"structure": clean(asdict(self.structure)), "sums": asdict(self.sums),
+                "trajectory": asdict(self.trajectory)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], model: ConfidenceModel) -> ConfidenceTracker:
+        """Continue a tracker saved by :meth:`to_dict` with ``model``."""
+        tracker = cls(model)
+        structure = dict(data["structure"])
+        if structure.get("last_gap") is None:
+            structure["last_gap"] = math.nan
+        tracker.structure = StructureTracker(**structure)
+        tracker.sums = PrefixSums(**data["sums"])
+        tracker.trajectory = Trajectory(**data["trajectory"])
+        return tracker

@@ -49,6 +49,13 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(n, 1e-12)).astype(np.float32)
 
 
+def _snap(sims: np.ndarray) -> np.ndarray:
+    """Similarities rounded to 1e-5: a matrix-vector and a matrix-matrix product round
+    differently in the last bits, which must not decide which of two tied neighbours a live
+    session (one row) and a batch (many rows) pick."""
+    return np.round(sims, 5)
+
+
 class TrainingReference:
     """Fitted summary of the training turns (scikit-learn conventions).
 
@@ -149,7 +156,7 @@ class TrainingReference:
         k = min(self.k, len(self.ref_))
         out = {name: np.zeros(len(q)) for name in ("nn_sim", "nn_density", "nn_label")}
         for a in range(0, len(q), _CHUNK):
-            sims = q[a : a + _CHUNK] @ self.ref_.T
+            sims = _snap(q[a : a + _CHUNK] @ self.ref_.T)
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
             ts = np.take_along_axis(sims, top, axis=1)
             out["nn_sim"][a : a + _CHUNK] = ts.max(axis=1)
@@ -170,7 +177,7 @@ class TrainingReference:
         sim, gap = np.zeros(len(q)), np.zeros(len(q))
         logpos = np.log1p(np.asarray(positions, dtype=np.float64).reshape(-1))
         for a in range(0, len(q), _CHUNK):
-            sims = q[a : a + _CHUNK] @ self.turn_ref_.T
+            sims = _snap(q[a : a + _CHUNK] @ self.turn_ref_.T)
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
             ts = np.maximum(np.take_along_axis(sims, top, axis=1), 1e-3)
             sim[a : a + _CHUNK] = ts.max(axis=1)

@@ -78,7 +78,11 @@ class Guide:
         acts = self.tagger.tag(conversation) if acts is None else list(acts)
         if len(acts) != len(conversation.turns):
             raise ValueError(f"got {len(acts)} acts for {len(conversation.turns)} turns")
-        reps, custs, open_obj = exchanges(acts, [t.role for t in conversation.turns])
+        return self.advise_acts(acts, [t.role for t in conversation.turns])
+
+    def advise_acts(self, acts: list[str], roles: list[Role]) -> Guidance:
+        """:meth:`advise` from the turns' acts and roles (what a live session keeps)."""
+        reps, custs, open_obj = exchanges(acts, roles)
         rec = self.advisor.recommend(reps, custs)
         examples: list[str] = []
         if self.examples is not None:

@@ -35,7 +35,8 @@ class TurningPoint:
     cause: str
 
 
-def _cause(acts: Sequence[str], text: str) -> str | None:
+def turn_cause(acts: Sequence[str], text: str) -> str | None:
+    """The likely cause of a turning point this turn starts (None: nothing stands out)."""
     names = [a for a in acts if a]
     if any(a == "objection_competitor" for a in names) or _COMPETITOR.search(text):
         return "competitor mentioned"
@@ -91,7 +92,7 @@ def turning_points(probabilities: Sequence[float], turns: Sequence[str],
         delta = float(p[k:bounds[j + 1]].mean() - p[bounds[j - 1]:k].mean())
         cause = None
         for i in (k, k - 1):  # the turn that moved, else the one just before it
-            cause = _cause(_acts_of(acts, i), turns[i] if 0 <= i < len(turns) else "")
+            cause = turn_cause(_acts_of(acts, i), turns[i] if 0 <= i < len(turns) else "")
             if cause:
                 break
         out.append(TurningPoint(index=k, delta=delta, cause=cause or "unclear"))
@@ -113,3 +114,60 @@ def conversation_turning_points(probabilities: Sequence[float], turns: Sequence[
     ``salesrl analyze`` shows); a live session only ever sees its prefix.
     """
     return turning_points(probabilities, [t.text for t in turns], detected_acts(turns, detector))
+
+
+@dataclass
+class LiveTurningPoints:
+    """Turning points of a live conversation, decided as each probability arrives (O(1)).
+
+    The prefix-only counterpart of :func:`turning_points`: the same least-squares cost and
+    BIC-style penalty, applied sequentially. The newest probability ``p`` starts a new level
+    when splitting it from the current segment (``m`` turns, mean ``mu``) lowers the cost by
+    more than the penalty, i.e. ``(p - mu)^2 * m / (m + 1) > 2 sigma^2 log(n)``, with
+    ``sigma`` the robust turn-to-turn noise of the prefix. A level that builds up over several
+    small steps is only seen after the fact (:func:`turning_points` on the whole series).
+    """
+
+    n: int = 0
+    seg_n: int = 0
+    seg_mean: float = 0.0
+    last: float = 0.0
+    diffs: list[float] | None = None
+    causes: list[str | None] | None = None
+
+    def update(self, p: float, cause: str | None) -> TurningPoint | None:
+        """Take the next turn's probability and likely cause; a turning point or None."""
+        diffs = self.diffs if self.diffs is not None else []
+        causes = self.causes if self.causes is not None else []
+        self.diffs, self.causes = diffs, causes
+        out = None
+        if self.n:
+            diffs.append(p - self.last)
+            d = np.asarray(diffs)
+            sigma = max(1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0),
+                        MIN_SIGMA)
+            pen = 2.0 * sigma**2 * np.log(max(self.n + 1, 2))
+            gain = (p - self.seg_mean) ** 2 * self.seg_n / (self.seg_n + 1)
+            if gain > pen:
+                reason = cause or (causes[-1] if causes else None)
+                out = TurningPoint(index=self.n, delta=float(p - self.seg_mean),
+                                   cause=reason or "unclear")
+        causes.append(cause)
+        if out is not None or not self.n:
+            self.seg_n, self.seg_mean = 1, float(p)
+        else:
+            self.seg_n += 1
+            self.seg_mean += (p - self.seg_mean) / self.seg_n
+        self.n += 1
+        self.last = float(p)
+        return out
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "seg_n": self.seg_n, "seg_mean": self.seg_mean, "last": self.last,
+                "diffs": list(self.diffs or []), "causes": list(self.causes or [])}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LiveTurningPoints:
+        return cls(int(data["n"]), int(data["seg_n"]), float(data["seg_mean"]),
+                   float(data["last"]), [float(x) for x in data["diffs"]],
+                   list(data["causes"]))

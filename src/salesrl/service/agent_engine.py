@@ -2,30 +2,45 @@
 
 :class:`AgentEngine` wraps :func:`salesrl.load` (default: the model shipped with salesrl): a
 live conversation is an :class:`~salesrl.agent.api.AgentSession` (one embedding, one O(1)
-state update and one forward pass per turn); a session evicted from the service's cache is
-rebuilt by replaying the stored turns. Confidence, interval and guidance stay empty until the
-confidence and guidance modules land; a turn that moves P(sale) by at least
-``turning_point_delta`` is flagged as a turning point. :meth:`AgentEngine.add_turns` scores
-the next turn of several sessions with one embedding call (the service's scorer batches).
+state update and one forward pass per turn, then the confidence tracker and the live turning
+point); a session evicted from the service's cache is rebuilt by replaying the stored turns.
+:meth:`AgentEngine.add_turns` scores the next turn of several sessions with one embedding call
+(the service's scorer batches).
+
+Guidance never delays the probability: every turn of a batch is scored first, then the guide's
+next move is added turn by turn while the batch is within ``guidance_budget_s``; a turn past
+the budget gets ``{"status": "pending"}`` instead, and its advice is computed with the next
+turn (the advice before a rep's move depends only on the acts so far).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from salesrl.agent.api import AgentSession, SalesAgent, TurnUpdate, load, turn_updates
+from salesrl.agent.api import AgentSession, SalesAgent, TurnUpdate, load
 from salesrl.conversation import Conversation, Metadata, Turn
 from salesrl.service.engine import EngineSession, TurnResult
 
+#: what a turn carries when its advice did not fit in the batch's time budget
+PENDING = {"status": "pending", "reason": "guidance time budget spent on this batch"}
 
-def _result(u: TurnUpdate, delta: float) -> TurnResult:
+
+def _result(u: TurnUpdate, guidance: dict[str, Any] | None) -> TurnResult:
     turning = None
-    if u.change is not None and abs(u.change) >= delta:
-        turning = {"delta": u.change, "direction": "up" if u.change > 0 else "down",
-                   "cue": None}
+    if u.turning_point is not None:
+        delta = u.turning_point["delta"]
+        turning = {"delta": delta, "direction": "up" if delta > 0 else "down",
+                   "cause": u.turning_point["cause"]}
+    interval = None
+    if u.interval is not None:
+        interval = (min(max(u.interval[0], 0.0), 1.0), min(max(u.interval[1], 0.0), 1.0))
     return TurnResult(turn_index=u.turn_index, probability=min(max(u.probability, 0.0), 1.0),
-                      confidence=u.confidence, turning_point=turning)
+                      confidence=u.confidence, interval=interval, abstain=u.abstain,
+                      abstain_reason=u.abstain_reason, turning_point=turning,
+                      guidance=guidance)
 
 
 def _one(session: EngineSession, turn: Turn) -> TurnResult | BaseException:
@@ -38,20 +53,20 @@ def _one(session: EngineSession, turn: Turn) -> TurnResult | BaseException:
 class AgentEngineSession:
     """One live conversation of an :class:`AgentEngine`."""
 
-    def __init__(self, session: AgentSession, turning_point_delta: float) -> None:
+    def __init__(self, session: AgentSession) -> None:
         self.session = session
-        self.turning_point_delta = turning_point_delta
 
     def add_turn(self, turn: Turn) -> TurnResult:
-        return _result(self.session.add(turn), self.turning_point_delta)
+        update = self.session.add(turn)
+        return _result(update, self.session.next_move())
 
 
 class AgentEngine:
     """A loaded :class:`~salesrl.agent.api.SalesAgent` as the service's engine."""
 
-    def __init__(self, agent: SalesAgent, turning_point_delta: float = 0.1) -> None:
+    def __init__(self, agent: SalesAgent, guidance_budget_s: float = 0.02) -> None:
         self.agent = agent
-        self.turning_point_delta = turning_point_delta
+        self.guidance_budget_s = guidance_budget_s
         self.model_version = f"agent:{agent.model_version}"
 
     @classmethod
@@ -62,7 +77,8 @@ class AgentEngine:
         return cls(agent)
 
     def new_session(self, metadata: Metadata) -> AgentEngineSession:
-        return AgentEngineSession(self.agent.session(metadata), self.turning_point_delta)
+        # guidance=False: the engine asks for the next move itself, after the probability
+        return AgentEngineSession(self.agent.session(metadata, guidance=False))
 
     def restore_session(self, turns: list[Turn], metadata: Metadata) -> AgentEngineSession:
         """Replay ``turns`` into a fresh session."""
@@ -74,7 +90,8 @@ class AgentEngine:
     def add_turns(self, items: Sequence[tuple[EngineSession, Turn]]
                   ) -> list[TurnResult | BaseException]:
         """The next turn of several sessions: their texts embedded in one call and their rows
-        scored in one forward pass (see :class:`BatchEngine`)."""
+        scored in one forward pass (see :class:`BatchEngine`), then the advice per turn
+        within the time budget."""
         sessions = [s.session for s, _ in items if isinstance(s, AgentEngineSession)]
         if len(sessions) != len(items) or len({id(s) for s in sessions}) != len(items):
             return [_one(s, t) for s, t in items]  # foreign or repeated session: one by one
@@ -85,11 +102,21 @@ class AgentEngine:
         # A failing forward pass raises for the whole batch (the service evicts each session).
         updates = AgentSession.add_many(
             [(s, t) for s, (_, t) in zip(sessions, items, strict=True)], embeddings)
-        return [u if isinstance(u, Exception) else _result(u, self.turning_point_delta)
-                for u in updates]
+        start = time.perf_counter()
+        out: list[TurnResult | BaseException] = []
+        for session, u in zip(sessions, updates, strict=True):
+            if isinstance(u, Exception):
+                out.append(u)
+                continue
+            guidance = None
+            if self.agent.guide is not None:
+                in_time = time.perf_counter() - start < self.guidance_budget_s
+                guidance = session.next_move() if in_time else dict(PENDING)
+            out.append(_result(u, guidance))
+        return out
 
     def score(self, conversations: Sequence[Conversation]) -> list[list[TurnResult]]:
-        """Every turn of every conversation, batched (prefix-only, as a session would)."""
-        probs = self.agent.predict_many(list(conversations))
-        return [[_result(u, self.turning_point_delta) for u in turn_updates(c.turns, p)]
-                for c, p in zip(conversations, probs, strict=True)]
+        """Every turn of every conversation, batched (prefix-only, as a session would; turning
+        points are those of the whole conversation, as in ``salesrl analyze``)."""
+        return [[_result(u, u.next_move) for u in ups]
+                for ups in self.agent.analyze_many(list(conversations))]
