@@ -85,7 +85,7 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
     :data:`MIN_CONVERSATIONS` left, or one outcome only, raise :class:`DataError`.
 
     ``confidence_folds`` (0: none) extra agents give the out-of-fold predictions the
-    confidence module is fitted on (:mod:`~salesrl.agent.confidence_fit`); ``guide`` trains
+    confidence module is fitted on (:mod:`salesrl.confidence.agent_fit`); ``guide`` trains
     the next-move guide (tagger + offline CQL advisor, ``guide_steps`` steps) from the turns'
     act labels (None: when every turn has one; True on data without them raises).
     """
@@ -137,7 +137,7 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
     seconds: dict[str, float] = {}
     conf_model = None
     if confidence_folds:
-        from salesrl.agent.confidence_fit import fit_agent_confidence
+        from salesrl.confidence.agent_fit import fit_agent_confidence
 
         t = time.perf_counter()
         if progress is not None:
