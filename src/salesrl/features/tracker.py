@@ -250,9 +250,9 @@ class StateBuilder:
         """``1 + a_obj*max(objection) + a_buy*max(buying) + a_q*max(question)`` of one turn."""
         s = np.asarray(act_scores, dtype=np.float64).tolist()  # floats: no numpy-scalar overhead
         c = self.config
-        return float(1.0 + c.importance_objection * max(s[i] for i in _OBJECTION_IDX)
-                     + c.importance_buying * max(s[i] for i in _BUYING_IDX)
-                     + c.importance_question * max(s[i] for i in _QUESTION_IDX))
+        return float(1.0 + c.importance_objection * max(map(s.__getitem__, _OBJECTION_IDX))
+                     + c.importance_buying * max(map(s.__getitem__, _BUYING_IDX))
+                     + c.importance_question * max(map(s.__getitem__, _QUESTION_IDX)))
 
     # -- states -------------------------------------------------------------------------------
     def new_state(self) -> ConversationState:
@@ -393,40 +393,52 @@ class ConversationState:
         w = b.importance(self.tracker.last_acts_.scores)  # type: ignore[union-attr]
         e64 = emb.astype(np.float64)
         d = b.config.decay
-        r.hist_num = d * r.hist_num + w * e64
+        # in place: the same operations in the same order as ``d * h + w * e``, no temporaries
+        r.hist_num *= d
+        r.hist_num += w * e64
         r.hist_den = d * r.hist_den + w
         is_rep = turn.role is Role.REP
         if is_rep:
-            r.rep_sum = r.rep_sum + e64
+            r.rep_sum += e64
             r.rep_n += 1
         else:
-            r.cust_sum = r.cust_sum + e64
+            r.cust_sum += e64
             r.cust_n += 1
         r.importance_last = w
         r.signals = _squash(signals.astype(np.float64))
         r.n_turns += 1
         if b.config.window:
-            self._window.append(np.append(emb, np.float32(is_rep)))
+            slot = np.empty(b.turn_dim, dtype=np.float32)
+            slot[:-1] = emb
+            slot[-1] = is_rep
+            self._window.append(slot)
         return self.row()
+
+    def _state_into(self, out: np.ndarray) -> None:
+        """Write :meth:`state_vector` into the float32 ``out`` (length ``state_dim``)."""
+        r, e = self._r, self.builder.embedding_dim
+        out[:e] = r.hist_num / r.hist_den if r.hist_den > 0 else r.hist_num
+        out[e : 2 * e] = r.rep_sum / r.rep_n if r.rep_n else r.rep_sum
+        out[2 * e : 3 * e] = r.cust_sum / r.cust_n if r.cust_n else r.cust_sum
+        out[3 * e] = math.log1p(r.hist_den)
+        out[3 * e + 1] = r.importance_last
+        out[3 * e + 2 :] = r.signals
 
     def state_vector(self) -> np.ndarray:
         """The ``state`` part of the latest row (float32, ``builder.state_dim``)."""
-        r = self._r
-        hist = r.hist_num / r.hist_den if r.hist_den > 0 else r.hist_num
-        rep = r.rep_sum / r.rep_n if r.rep_n else r.rep_sum
-        cust = r.cust_sum / r.cust_n if r.cust_n else r.cust_sum
-        return np.concatenate([hist, rep, cust, [math.log1p(r.hist_den), r.importance_last],
-                               r.signals]).astype(np.float32)
+        out = np.empty(self.builder.state_dim, dtype=np.float32)
+        self._state_into(out)
+        return out
 
     def row(self) -> np.ndarray:
         """The latest observation row ``[state | window | mask]`` (all zeros before any turn)."""
         b = self.builder
         k, e, d = b.config.window, b.turn_dim, b.state_dim
         out = np.zeros(b.obs_dim, dtype=np.float32)  # filled in place: one allocation
-        out[:d] = self.state_vector()
+        self._state_into(out[:d])
         n = len(self._window) if k else 0
         if n:
-            out[d + (k - n) * e : d + k * e] = np.concatenate(self._window)
+            np.concatenate(self._window, out=out[d + (k - n) * e : d + k * e])
             out[d + k * e + k - n :] = 1.0
         return out
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from itertools import compress
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -22,7 +23,7 @@ from salesrl.conversation.acts import CustomerAct, RepAct
 from salesrl.conversation.schema import Role
 from salesrl.features.signals import lexicons as lx
 from salesrl.features.signals.prefilter import RegexSet
-from salesrl.features.signals.text import TextStats, analyse
+from salesrl.features.signals.text import TEXT_CACHE_SIZE, TextStats, analyse
 
 REP_ACTS: tuple[str, ...] = tuple(a.value for a in RepAct)
 CUSTOMER_ACTS: tuple[str, ...] = tuple(a.value for a in CustomerAct)
@@ -30,7 +31,7 @@ ALL_ACTS: tuple[str, ...] = REP_ACTS + CUSTOMER_ACTS
 ACT_INDEX: dict[str, int] = {a: i for i, a in enumerate(ALL_ACTS)}
 _REP_MASK = np.array([a in REP_ACTS for a in ALL_ACTS])
 _QUESTION = ACT_INDEX[CustomerAct.QUESTION.value]
-_CLAUSE_END = re.compile(r"[,.;:!?]")
+_CLAUSE_ENDS = ",.;:!?"  # a negator before one of these does not reach a match after it
 _GATED = frozenset(ACT_INDEX[a] for a in lx.QUESTION_GATED)
 
 
@@ -107,7 +108,9 @@ class LexiconDetector:
     (Rackham, 1988) are damped when the turn asks nothing; the customer ``question`` act also
     takes evidence from question marks and interrogative openings. Only the patterns that the
     literal prefilter (:class:`~salesrl.features.signals.prefilter.RegexSet`) cannot rule out
-    are searched, which gives the same scores as searching them all, several times faster.
+    are searched, in their equivalent faster-to-search form
+    (:func:`~salesrl.features.signals.prefilter.fast_form`), which gives the same scores as
+    searching them all as written, several times faster.
     """
 
     def __init__(self, patterns: Mapping[str, Sequence[tuple[str, float]]] | None = None,
@@ -124,7 +127,8 @@ class LexiconDetector:
 
     def _negated(self, norm: str, start: int) -> bool:
         before = norm[:start]
-        cut = max((m.end() for m in _CLAUSE_END.finditer(before)), default=0)
+        # just after the last clause end before the match (0 if none)
+        cut = max([before.rfind(c) for c in _CLAUSE_ENDS]) + 1
         words = before[cut:].split()[-self.negation_window:] if self.negation_window else []
         return any(w in lx.NEGATORS or w.endswith("n't") for w in words)
 
@@ -138,9 +142,16 @@ class LexiconDetector:
         return False
 
     def score(self, text: str | TextStats, role: Role | str) -> np.ndarray:
-        """Scores in [0, 1] over :data:`ALL_ACTS` for one utterance spoken by ``role``."""
+        """Scores in [0, 1] over :data:`ALL_ACTS` for one utterance spoken by ``role``; those of
+        the default lexicon are cached for the last
+        :data:`~salesrl.features.signals.text.TEXT_CACHE_SIZE` distinct texts and roles."""
         stats = analyse(text) if isinstance(text, str) else text
         is_rep = _is_rep(role)
+        if self.patterns is None and type(self) is LexiconDetector:
+            return _default_scores(stats, is_rep, self.negation_window).copy()
+        return self._score(stats, is_rep)
+
+    def _score(self, stats: TextStats, is_rep: bool) -> np.ndarray:
         norm = stats.norm
         compiled = self._compiled()
         # Only the role's patterns that the prefilter cannot rule out are searched; visiting
@@ -148,9 +159,10 @@ class LexiconDetector:
         weights: dict[int, list[float]] = {}
         entries = compiled.entries
         regex_set, numbers = compiled.by_role[is_rep]
+        searchers = regex_set.searchers
         for j in sorted(regex_set.candidates(norm)):
-            idx, regex, w = entries[numbers[j]]
-            if self._matches(regex, norm):
+            idx, _, w = entries[numbers[j]]
+            if self._matches(searchers[j], norm):
                 weights.setdefault(idx, []).append(w)
         if not is_rep and _QUESTION in compiled.acts:
             if stats.n_question_marks:
@@ -211,13 +223,19 @@ class PrototypeDetector:
                              f"{self.prototypes_.shape[1]}")
         v = v / max(float(np.sqrt(v.dot(v))), 1e-12)  # what np.linalg.norm computes, sooner
         sims = (self.prototypes_ @ v).astype(np.float64)
-        best = np.full(len(ALL_ACTS), -1.0, dtype=np.float64)
         segments = self._segments()
         if segments is None:
+            best = np.full(len(ALL_ACTS), -1.0, dtype=np.float64)
             np.maximum.at(best, self.act_index_, sims)
-        else:  # the same maxima, one reduceat over each act's contiguous rows (much faster)
-            starts, acts = segments
-            best[acts] = np.maximum(np.maximum.reduceat(sims, starts), -1.0)
+            return best
+        # the same maxima, one reduceat over each act's contiguous rows (much faster)
+        starts, acts = segments
+        top = np.maximum.reduceat(sims, starts)
+        np.maximum(top, -1.0, out=top)
+        if len(acts) == len(ALL_ACTS):  # sorted distinct acts, all of them: already in place
+            return top
+        best = np.full(len(ALL_ACTS), -1.0, dtype=np.float64)
+        best[acts] = top
         return best
 
     def _segments(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -235,10 +253,27 @@ class PrototypeDetector:
 
     def score(self, embedding: np.ndarray, role: Role | str) -> np.ndarray:
         """Scores in [0, 1] over :data:`ALL_ACTS`; 0 for the other role's acts."""
-        z = (self.similarities(embedding) - self.center) / self.temperature
-        out = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
-        out[~(role_mask(role) & self.has_act_)] = 0.0
+        # sigmoid((c - center) / temperature) with z clipped to [-50, 50], in place (the same
+        # operations in the same order as the expression, without the temporaries)
+        out = self.similarities(embedding)
+        out -= self.center
+        out /= self.temperature
+        np.clip(out, -50.0, 50.0, out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        out += 1.0
+        np.divide(1.0, out, out=out)
+        out[self._silent(_is_rep(role))] = 0.0
         return out
+
+    def _silent(self, is_rep: bool) -> np.ndarray:
+        """Acts scored 0 for a speaker: the other role's and those without prototypes."""
+        has = self.has_act_
+        cached = getattr(self, "_silent_cache", None)
+        if cached is None or cached[0] is not has:
+            cached = self._silent_cache = (has, {r: ~(role_mask(Role.REP if r else Role.CUSTOMER)
+                                                      & has) for r in (True, False)})
+        return cached[1][is_rep]
 
 
 class ActDetector:
@@ -276,11 +311,30 @@ class ActDetector:
 
     def detect(self, text: str | TextStats, role: Role | str,
                embedding: np.ndarray | None = None) -> ActScores:
-        """Scores and the predicted label set for one utterance."""
+        """Scores and the predicted label set for one utterance: the acts of ``role`` whose
+        score is positive and reaches its threshold."""
         s = self.score(text, role, embedding)
-        hits = (s >= self.threshold_array()) & role_mask(role) & (s > 0)
-        labels = frozenset(ALL_ACTS[i] for i in np.flatnonzero(hits))
-        return ActScores(s.astype(np.float32), labels)
+        hits = s >= self._cutoffs(_is_rep(role))
+        return ActScores(s.astype(np.float32), frozenset(compress(ALL_ACTS, hits.tolist())))
+
+    def _cutoffs(self, is_rep: bool) -> np.ndarray:
+        """Per-act cutoffs ``c`` with ``s >= c`` exactly when ``s >= threshold``, ``s > 0`` and
+        the act is the speaker's: the threshold, the smallest positive float where the
+        threshold is <= 0, NaN (never reached) for the other role's acts. Cached until
+        ``thresholds`` or ``default_threshold`` change."""
+        th, default = self.thresholds, self.default_threshold
+        cached = getattr(self, "_cutoffs_cache", None)
+        if cached is None or cached[0] != default or cached[1] != th:
+            arr = self.threshold_array()
+            arr[arr <= 0] = np.nextafter(0.0, 1.0)  # s >= that  <=>  s > 0 (NaN stays NaN)
+            by_role = {}
+            for r in (True, False):
+                c = arr.copy()
+                c[~role_mask(Role.REP if r else Role.CUSTOMER)] = np.nan
+                c.flags.writeable = False
+                by_role[r] = c
+            cached = self._cutoffs_cache = (default, None if th is None else dict(th), by_role)
+        return cached[2][is_rep]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable configuration (the lexicon and prototypes are code, not state)."""
@@ -300,6 +354,14 @@ class ActDetector:
 @lru_cache(maxsize=1)
 def _default_lexicon() -> LexiconDetector:
     return LexiconDetector()
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _default_scores(stats: TextStats, is_rep: bool, negation_window: int) -> np.ndarray:
+    """The default lexicon's scores (read-only: callers get a copy)."""
+    out = LexiconDetector(negation_window=negation_window)._score(stats, is_rep)
+    out.flags.writeable = False
+    return out
 
 
 def fit_thresholds(scores: np.ndarray, y: np.ndarray, acts: Sequence[str] = ALL_ACTS,

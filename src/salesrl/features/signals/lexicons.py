@@ -768,10 +768,14 @@ QUESTION_OPENINGS: tuple[str, ...] = (
 # Imperatives that ask for information ("Tell me about your setup.") count as questions for SPIN.
 IMPERATIVE_QUESTIONS = r"(^|[.!?,] )(tell me|walk me through|describe|explain|help me understand)\b"
 
-NUMBER = (
-    r"(?<![\w.])\d[\d,]*(\.\d+)?(k|m|bn|st|nd|rd|th|s)?\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|"
-    r"dozen|hundred|thousand|million|billion|half)\b"
+# numbers in digits, and number words (the two alternatives of NUMBER)
+NUMBER_DIGITS = r"(?<![\w.])\d[\d,]*(\.\d+)?(k|m|bn|st|nd|rd|th|s)?\b"
+NUMBER_WORD_LIST: tuple[str, ...] = (
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "dozen",
+    "hundred", "thousand", "million", "billion", "half",
 )
+NUMBER_WORDS = r"\b(" + "|".join(NUMBER_WORD_LIST) + r")\b"
+NUMBER = f"{NUMBER_DIGITS}|{NUMBER_WORDS}"
 MONEY: tuple[str, ...] = (
     r"[$€£¥]\s?\d",
     r"\b\d[\d,.]*\s?(k|m|bn|grand)\b",

@@ -28,7 +28,8 @@ try:  # the parser behind re.compile; named sre_parse before Python 3.11
 except ImportError:  # pragma: no cover - older Pythons
     import sre_parse as _sre  # type: ignore[no-redef]
 
-__all__ = ["Atom", "RegexSet", "Requirement", "requirement", "requirements", "words"]
+__all__ = ["Atom", "RegexSet", "Requirement", "fast_form", "requirement", "requirements",
+           "words"]
 
 _MAX_SET = 64  # largest string set kept while expanding alternations and optional parts
 _MAX_REPEAT = 3  # largest bounded repeat expanded exactly
@@ -296,16 +297,157 @@ def _checks(clauses: Sequence[Requirement]) -> _Checks:
     return frozenset(must), tuple(any_of), tuple(subs), tuple(other)
 
 
+def _close(pattern: str, i: int) -> int | None:
+    """Index of the ``)`` closing the group opened at ``pattern[i]``, or None; skips escapes and
+    character classes."""
+    depth, k, n = 0, i, len(pattern)
+    while k < n:
+        c = pattern[k]
+        if c == "\\":
+            k += 2
+            continue
+        if c == "[":
+            k = _class_end(pattern, k)
+            if k is None:
+                return None
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return k
+        k += 1
+    return None
+
+
+def _class_end(pattern: str, i: int) -> int | None:
+    """Index of the ``]`` ending the character class opened at ``pattern[i]``, or None."""
+    k = i + 1
+    if k < len(pattern) and pattern[k] == "^":
+        k += 1
+    if k < len(pattern) and pattern[k] == "]":  # a leading "]" is literal
+        k += 1
+    while k < len(pattern):
+        if pattern[k] == "\\":
+            k += 2
+            continue
+        if pattern[k] == "]":
+            return k
+        k += 1
+    return None
+
+
+def _split_top(pattern: str) -> list[str] | None:
+    """``pattern`` split at its top-level ``|``, or None if it does not parse simply."""
+    parts, depth, start, k, n = [], 0, 0, 0, len(pattern)
+    while k < n:
+        c = pattern[k]
+        if c == "\\":
+            k += 2
+            continue
+        if c == "[":
+            end = _class_end(pattern, k)
+            if end is None:
+                return None
+            k = end
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:k])
+            start = k + 1
+        k += 1
+    if depth != 0:
+        return None
+    parts.append(pattern[start:])
+    return parts
+
+
+_QUANTIFIERS = frozenset("*+?{")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _first_atom(s: str) -> str | None:
+    """The leading ``\\d`` or ``[a-z0-9]`` character of ``s`` when nothing quantifies it."""
+    atom = s[:2] if s.startswith("\\d") else s[:1] if s[:1] in _WORD_CHARS else None
+    if atom is None or s[len(atom) : len(atom) + 1] in _QUANTIFIERS:
+        return None
+    return atom
+
+
+def _after_boundary(s: str) -> str | None:
+    """A pattern equal to ``\\b`` + ``s`` that starts with ``s``'s first atom, or None."""
+    atom = _first_atom(s)
+    if atom is None:
+        return None
+    # the atom is a word character, so \b before it means "no word character before it"
+    return atom + "(?<!\\w" + atom + ")" + s[len(atom) :]
+
+
+def _fast_branch(branch: str) -> str:
+    """One top-level alternative, rewritten to start with a consuming atom where possible."""
+    if branch.startswith("\\b(") and not branch.startswith("\\b(?"):
+        end = _close(branch, 2)
+        if end is None or branch[end + 1 : end + 2] in _QUANTIFIERS:
+            return branch
+        alts = _split_top(branch[3:end])
+        new = [_after_boundary(a) for a in alts] if alts else None
+        if not new or any(a is None for a in new):
+            return branch
+        return "(" + "|".join(new) + ")" + branch[end + 1 :]  # type: ignore[arg-type]
+    if branch.startswith("\\b"):
+        return _after_boundary(branch[2:]) or branch
+    if branch.startswith("(?<!"):  # (?<!X)Y  ->  Y(?<!XY) for a one-character X
+        end = _close(branch, 0)
+        if end is None:
+            return branch
+        x = branch[4:end]
+        one_char = (x.startswith("[") and _class_end(x, 0) == len(x) - 1) or (
+            len(x) == 2 and x[0] == "\\" and x[1] in "wWdDsS")
+        atom = _first_atom(branch[end + 1 :])
+        if one_char and atom is not None:
+            rest = branch[end + 1 + len(atom) :]
+            return atom + "(?<!" + x + atom + ")" + rest
+    return branch
+
+
+def fast_form(pattern: str) -> str:
+    """A pattern that matches exactly where ``pattern`` does, but that ``re`` searches faster.
+
+    ``re`` skips ahead to a possible first character only when each alternative of a pattern
+    starts with a literal or a character class; one that starts with ``\\b`` or a look-behind
+    is tried at every position of the text, several times slower. Before a word character
+    ``c``, ``\\b`` means that the previous character is not a word character, so ``\\bc`` is
+    rewritten ``c(?<!\\wc)`` (also inside a leading group of alternatives), and ``(?<!X)c`` for
+    a one-character ``X`` is rewritten ``c(?<!Xc)``. Other patterns (and any with global inline
+    flags) are returned unchanged.
+    Tested equal on every lexicon pattern over many texts.
+    """
+    if re.match(r"\(\?[aiLmsux]", pattern):  # global inline flags (e.g. verbose): as is
+        return pattern
+    branches = _split_top(pattern)
+    if branches is None:
+        return pattern
+    return "|".join(_fast_branch(b) for b in branches)
+
+
 class RegexSet:
     """Compiled patterns plus their prefilter.
 
-    ``candidates(text)`` returns the indices of the patterns that may match ``text``; every
-    pattern that matches is among them. Build once per lexicon; thread-safe.
+    ``patterns`` are the compiled patterns, ``searchers`` equivalent ones that search faster
+    (:func:`fast_form`); ``candidates(text)`` returns the indices of the patterns that may match
+    ``text``; every pattern that matches is among them. Build once per lexicon; thread-safe.
     """
 
     def __init__(self, patterns: Sequence[str | re.Pattern]) -> None:
         self.patterns: tuple[re.Pattern, ...] = tuple(
             p if isinstance(p, re.Pattern) else re.compile(p) for p in patterns)
+        #: the patterns to search with: :func:`fast_form` where that applies
+        self.searchers: tuple[re.Pattern, ...] = tuple(
+            re.compile(fast_form(p.pattern), p.flags)
+            if isinstance(p.pattern, str) and not p.flags & ~(re.UNICODE | re.ASCII) else p
+            for p in self.patterns)
         always: list[int] = []
         index: dict[tuple[str, str], list[int]] = {}
         checks: dict[int, _Checks] = {}
@@ -319,6 +461,7 @@ class RegexSet:
             checks[i] = _checks(clauses[:_MAX_CLAUSES])  # ... then all are checked in full
         self.always: tuple[int, ...] = tuple(always)
         self._by_word = {k: tuple(ix) for (kind, k), ix in index.items() if kind == "w"}
+        self._word_keys = frozenset(self._by_word)
         self._tests = tuple((k, tuple(ix)) for (kind, k), ix in index.items() if kind == "s")
         self._classes = tuple((_CLASSES[k], tuple(ix)) for (kind, k), ix in index.items()
                               if kind == "c")
@@ -328,11 +471,9 @@ class RegexSet:
         """Indices of the patterns that may match ``text`` (a superset of those that do)."""
         found: set[int] = set()
         text_words = words(text)
-        get = self._by_word.get
-        for w in text_words:
-            ix = get(w)
-            if ix is not None:
-                found.update(ix)
+        by_word = self._by_word
+        for w in text_words & self._word_keys:  # the text's indexed words (a set operation)
+            found.update(by_word[w])
         for s, ix in self._tests:
             if s in text:
                 found.update(ix)

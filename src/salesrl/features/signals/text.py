@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple
 
 from salesrl.features.signals.lexicons import IMPERATIVE_QUESTIONS, QUESTION_OPENINGS
+from salesrl.features.signals.prefilter import RegexSet
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _QMARKS = re.compile(r"\?+")
-_IMPERATIVE = re.compile(IMPERATIVE_QUESTIONS)
+_IMPERATIVE = RegexSet([IMPERATIVE_QUESTIONS])  # its prefilter skips most searches
 _AUX = frozenset({"do", "does", "did", "is", "are", "was", "were", "can", "could", "would",
                   "will", "should", "have", "has", "may", "shall"})
 _SUBJECTS = frozenset({"you", "we", "i", "they", "it", "there", "your", "that", "this", "he",
                        "she", "the", "anyone", "anybody", "someone", "our", "my"})
 _OPENINGS = frozenset(QUESTION_OPENINGS)
+
+#: distinct texts remembered by each per-text cache of the signals (a service sees the same
+#: greetings, acknowledgements and stock phrases again and again)
+TEXT_CACHE_SIZE = 4096
 
 
 class TextStats(NamedTuple):
@@ -57,9 +63,11 @@ def _is_interrogative(words: list[str]) -> bool:
     return words[0] in _OPENINGS
 
 
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
 def analyse(text: str) -> TextStats:
     """Compute :class:`TextStats`. Unmarked questions are counted only in a turn with no '?'
-    at all: a transcript that punctuates questions is trusted to punctuate all of them."""
+    at all: a transcript that punctuates questions is trusted to punctuate all of them.
+    Cached for the last :data:`TEXT_CACHE_SIZE` distinct texts (the result is immutable)."""
     norm = normalise(text)
     marks = len(_QMARKS.findall(norm))
     openings = 0
@@ -72,5 +80,6 @@ def analyse(text: str) -> TextStats:
         n_chars=len(text.strip()),
         n_question_marks=marks,
         n_question_openings=openings,
-        imperative_question=bool(_IMPERATIVE.search(norm)),
+        imperative_question=bool(_IMPERATIVE.candidates(norm))
+        and _IMPERATIVE.searchers[0].search(norm) is not None,
     )

@@ -33,7 +33,7 @@ from salesrl.features.signals.detectors import (
     PrototypeDetector,
 )
 from salesrl.features.signals.text import analyse
-from salesrl.features.signals.turn import TURN_FEATURE_NAMES, turn_features
+from salesrl.features.signals.turn import TURN_FEATURE_NAMES, turn_values
 
 STATE_VERSION = 1
 _OBJ_TYPES: tuple[str, ...] = tuple(a.value for a in OBJECTION_ACTS)
@@ -44,6 +44,11 @@ _ADDRESSERS: tuple[tuple[int, ...], ...] = tuple(
 _OBJ_INDEX = tuple(ACT_INDEX[t] for t in _OBJ_TYPES)
 _POSITIVE = (ACT_INDEX[CustomerAct.INTEREST.value], ACT_INDEX[CustomerAct.COMMITMENT.value])
 _NEGATIVE = (ACT_INDEX[CustomerAct.REJECTION.value], ACT_INDEX[CustomerAct.STALL.value])
+_REP = Role.REP.value
+(_T_WORDS, _T_HAS_GAP, _T_GAP, _T_QUESTIONS, _T_SENTIMENT, _T_HEDGES, _T_MONEY, _T_URGENCY) = (
+    TURN_FEATURE_NAMES.index(n) for n in ("turn_words", "turn_has_gap", "turn_gap_s",
+                                          "turn_questions", "turn_sentiment", "turn_hedges",
+                                          "turn_money", "turn_urgency"))
 
 CONVERSATION_FEATURE_NAMES: tuple[str, ...] = (
     "n_turns",
@@ -173,31 +178,32 @@ class SignalTracker:
         """Consume the next turn; return its float32 vector aligned with ``feature_names``."""
         st, a = self._state, self.ewma_alpha
         stats = analyse(turn.text)
-        tf = turn_features(turn, st.prev_end, stats)
+        tf = turn_values(turn, st.prev_end, stats)
         detector = self.detector if self.detector is not None else _DEFAULT_DETECTOR
-        acts = detector.detect(stats, turn.role, embedding)
-        scores = acts.scores.astype(np.float64)
-        is_rep = turn.role is Role.REP
-        words = tf["turn_words"]
+        role = turn.role
+        acts = detector.detect(stats, role, embedding)
+        sl = acts.scores.tolist()  # Python floats: the float32 scores, exactly
+        is_rep = role is Role.REP
+        words = tf[_T_WORDS]
 
         # timing
         for t in (turn.start, turn.end):
             if t is not None:
                 st.first_time = t if st.first_time is None else min(st.first_time, t)
                 st.last_time = t if st.last_time is None else max(st.last_time, t)
-        if st.prev_role is not None and st.prev_role != turn.role.value:
+        if st.prev_role is not None and st.prev_role != role.value:
             st.switches += 1
-        if not is_rep and st.prev_role == Role.REP.value and tf["turn_has_gap"]:
-            st.latency_last = tf["turn_gap_s"]
-            st.latency_sum += tf["turn_gap_s"]
+        if not is_rep and st.prev_role == _REP and tf[_T_HAS_GAP]:
+            st.latency_last = tf[_T_GAP]
+            st.latency_sum += tf[_T_GAP]
             st.latency_n += 1
 
         if is_rep:
             st.n_rep += 1
             st.rep_words += words
-            st.rep_questions += tf["turn_questions"]
-            st.rep_urgency += tf["turn_urgency"]
-            st.rep_sent_ewma = _ewma(st.rep_sent_ewma, tf["turn_sentiment"], a, st.n_rep == 1)
+            st.rep_questions += tf[_T_QUESTIONS]
+            st.rep_urgency += tf[_T_URGENCY]
+            st.rep_sent_ewma = _ewma(st.rep_sent_ewma, tf[_T_SENTIMENT], a, st.n_rep == 1)
             st.run_turns += 1
             st.run_words += words
             st.max_run_turns = max(st.max_run_turns, st.run_turns)
@@ -211,47 +217,52 @@ class SignalTracker:
             st.cw_sy += words
             st.cw_sxx += k * k
             st.cw_sxy += k * words
-            st.cust_questions += tf["turn_questions"]
-            st.cust_hedges += tf["turn_hedges"]
-            st.cust_sent_ewma = _ewma(st.cust_sent_ewma, tf["turn_sentiment"], a, st.n_cust == 1)
-            sl = scores.tolist()  # Python floats: same values, no numpy-scalar arithmetic
+            st.cust_questions += tf[_T_QUESTIONS]
+            st.cust_hedges += tf[_T_HEDGES]
+            st.cust_sent_ewma = _ewma(st.cust_sent_ewma, tf[_T_SENTIMENT], a, st.n_cust == 1)
             objection = max(sl[i] for i in _OBJ_INDEX)
             m = sum(sl[i] for i in _POSITIVE) - sum(sl[i] for i in _NEGATIVE) - objection
             st.momentum = _ewma(st.momentum, max(-1.0, min(1.0, m)), a, st.n_cust == 1)
             st.run_turns = 0
             st.run_words = 0.0
-        st.money += tf["turn_money"]
-        self._update_objections(acts, is_rep)
-        for label in acts.labels:
-            st.act_counts[ACT_INDEX[label]] += 1
+        st.money += tf[_T_MONEY]
+        labels = [ACT_INDEX[x] for x in acts.labels]
+        self._update_objections(labels, is_rep)
+        counts = st.act_counts
+        for i in labels:
+            counts[i] += 1
         st.n_turns += 1
-        st.prev_role = turn.role.value
+        st.prev_role = role.value
         st.prev_end = float(turn.end) if turn.end is not None else None
         self.last_acts_ = acts
-        return np.concatenate([
-            np.fromiter(tf.values(), dtype=np.float64, count=len(tf)), scores,
-            self._conversation_vector(), np.asarray(st.act_counts, dtype=np.float64),
-        ]).astype(np.float32)
+        # one conversion of all the values (float64, then float32 as before)
+        return np.array([*tf, *sl, *self._conversation_values(), *counts],
+                        dtype=np.float64).astype(np.float32)
 
-    def _update_objections(self, acts: ActScores, is_rep: bool) -> None:
+    def _update_objections(self, labels: Sequence[int], is_rep: bool) -> None:
+        """Advance each objection type's state given this turn's predicted act indices."""
+        obj_state = self._state.obj_state
+        if is_rep:
+            if _OPEN in obj_state:  # only an open objection can be addressed
+                for j, state in enumerate(obj_state):
+                    if state == _OPEN and any(r in labels for r in _ADDRESSERS[j]):
+                        obj_state[j] = _ADDRESSED
+            return
         st = self._state
-        labels = {ACT_INDEX[x] for x in acts.labels}
         for j, obj in enumerate(_OBJ_INDEX):
-            state = st.obj_state[j]
-            if is_rep:
-                if state == _OPEN and any(r in labels for r in _ADDRESSERS[j]):
-                    st.obj_state[j] = _ADDRESSED
-            elif obj in labels:
+            state = obj_state[j]
+            if obj in labels:
                 if state in (_OPEN, _ADDRESSED):
                     st.obj_repeated += 1
                 else:
                     st.obj_raised += 1
-                st.obj_state[j] = _OPEN
+                obj_state[j] = _OPEN
             elif state == _ADDRESSED:
-                st.obj_state[j] = _RESOLVED
+                obj_state[j] = _RESOLVED
                 st.obj_resolved_events += 1
 
-    def _conversation_vector(self) -> np.ndarray:
+    def _conversation_values(self) -> list[float]:
+        """The conversation-so-far signals, :data:`CONVERSATION_FEATURE_NAMES` order."""
         st = self._state
         n = max(st.n_turns, 1)
         elapsed = (st.last_time - st.first_time) if st.first_time is not None else 0.0
@@ -261,8 +272,9 @@ class SignalTracker:
             den = st.n_cust * st.cw_sxx - st.cw_sx * st.cw_sx
             if den > 0:
                 slope = (st.n_cust * st.cw_sxy - st.cw_sx * st.cw_sy) / den
-        open_flags = [float(s in (_OPEN, _ADDRESSED)) for s in st.obj_state]
-        values = [
+        obj_state = st.obj_state
+        open_flags = [float(s in (_OPEN, _ADDRESSED)) for s in obj_state]
+        return [
             st.n_turns, st.n_rep, st.n_cust, elapsed, st.rep_words, st.cust_words,
             st.rep_words / max(st.cust_words, 1.0),
             st.rep_words / total_words if total_words else 0.0,
@@ -273,12 +285,11 @@ class SignalTracker:
             st.switches / (elapsed / 60.0) if elapsed > 0 else 0.0,
             st.cust_sent_ewma, st.rep_sent_ewma, st.cust_hedges, st.money, st.rep_urgency,
             st.momentum, st.obj_raised, st.obj_repeated, sum(open_flags),
-            sum(s == _ADDRESSED for s in st.obj_state), sum(s == _RESOLVED for s in st.obj_state),
+            obj_state.count(_ADDRESSED), obj_state.count(_RESOLVED),
             st.obj_resolved_events,
             st.obj_resolved_events / st.obj_raised if st.obj_raised else 0.0,
             *open_flags,
         ]
-        return np.asarray(values, dtype=np.float64)
 
     # --- persistence ------------------------------------------------------------------------
 

@@ -8,11 +8,14 @@ urgency lexicons are ours (:mod:`salesrl.features.signals.lexicons`).
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from salesrl.conversation.schema import Role, Turn
 from salesrl.features.signals import lexicons as lx
-from salesrl.features.signals.prefilter import RegexSet
+from salesrl.features.signals.prefilter import RegexSet, fast_form, words
 from salesrl.features.signals.sentiment import polarity
-from salesrl.features.signals.text import TextStats, analyse
+from salesrl.features.signals.text import TEXT_CACHE_SIZE, TextStats, analyse
 
 TURN_FEATURE_NAMES: tuple[str, ...] = (
     "turn_is_rep",
@@ -35,6 +38,12 @@ TURN_FEATURE_NAMES: tuple[str, ...] = (
 # one prefiltered set for the cue lexicons and the number pattern, sliced per lexicon
 _CUES = RegexSet([*lx.HEDGES, *lx.MONEY, *lx.URGENCY, lx.NUMBER])
 _KIND = (0,) * len(lx.HEDGES) + (1,) * len(lx.MONEY) + (2,) * len(lx.URGENCY) + (3,)
+_NUMBER = len(_CUES) - 1
+# NUMBER's two alternatives never overlap (digits with a suffix that is no number word, and
+# whole words of letters), so its matches are theirs added; words only when one is present
+_NUMBER_DIGITS = re.compile(fast_form(lx.NUMBER_DIGITS))
+_NUMBER_WORDS = re.compile(fast_form(lx.NUMBER_WORDS))
+_NUMBER_WORD_SET = frozenset(lx.NUMBER_WORD_LIST)
 
 
 def sentiment(text: str) -> tuple[float, float, float]:
@@ -42,16 +51,44 @@ def sentiment(text: str) -> tuple[float, float, float]:
     return polarity(text)
 
 
+def numbers(norm: str) -> int:
+    """Matches of :data:`~salesrl.features.signals.lexicons.NUMBER` in ``norm`` (the same
+    count as its ``findall``, tested)."""
+    n = len(_NUMBER_DIGITS.findall(norm))
+    if not words(norm).isdisjoint(_NUMBER_WORD_SET):
+        n += len(_NUMBER_WORDS.findall(norm))
+    return n
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
 def _counts(norm: str) -> tuple[int, int, int, int]:
     """Matches of the hedge, money and urgency lexicons and of the number pattern (each
-    pattern's ``findall`` count, summed per lexicon)."""
+    pattern's ``findall`` count, summed per lexicon); cached per text."""
     totals = [0, 0, 0, 0]
-    patterns = _CUES.patterns
+    searchers = _CUES.searchers
     for i in _CUES.candidates(norm):
-        n = len(patterns[i].findall(norm))
+        n = numbers(norm) if i == _NUMBER else len(searchers[i].findall(norm))
         if n:
             totals[_KIND[i]] += n
     return totals[0], totals[1], totals[2], totals[3]
+
+
+def turn_values(turn: Turn, prev_end: float | None = None,
+                stats: TextStats | None = None) -> tuple[float, ...]:
+    """:func:`turn_features` as a tuple in :data:`TURN_FEATURE_NAMES` order (no dict)."""
+    st = stats if stats is not None else analyse(turn.text)
+    start, end = turn.start, turn.end
+    has_time = start is not None and end is not None
+    duration = float(end - start) if has_time else 0.0  # type: ignore[operator]
+    has_gap = start is not None and prev_end is not None
+    gap = max(0.0, float(start) - float(prev_end)) if has_gap else 0.0  # type: ignore[arg-type]
+    compound, pos, neg = polarity(turn.text)
+    hedges, money, urgency, n_numbers = _counts(st.norm)
+    return (
+        float(turn.role is Role.REP), float(st.n_words), float(st.n_chars), float(has_time),
+        duration, float(has_gap), gap, float(st.n_questions), compound, pos, neg,
+        float(hedges), float(n_numbers), float(money), float(urgency),
+    )
 
 
 def turn_features(turn: Turn, prev_end: float | None = None,
@@ -61,16 +98,4 @@ def turn_features(turn: Turn, prev_end: float | None = None,
     ``prev_end`` is the end time of the previous turn, if known. ``stats`` may be passed when
     :func:`salesrl.features.signals.text.analyse` was already run on ``turn.text``.
     """
-    st = stats if stats is not None else analyse(turn.text)
-    has_time = turn.start is not None and turn.end is not None
-    duration = float(turn.end - turn.start) if has_time else 0.0  # type: ignore[operator]
-    has_gap = turn.start is not None and prev_end is not None
-    gap = max(0.0, float(turn.start) - float(prev_end)) if has_gap else 0.0  # type: ignore[arg-type]
-    compound, pos, neg = polarity(turn.text)
-    hedges, money, urgency, numbers = _counts(st.norm)
-    values = (
-        float(turn.role is Role.REP), float(st.n_words), float(st.n_chars), float(has_time),
-        duration, float(has_gap), gap, float(st.n_questions), compound, pos, neg,
-        float(hedges), float(numbers), float(money), float(urgency),
-    )
-    return dict(zip(TURN_FEATURE_NAMES, values, strict=True))
+    return dict(zip(TURN_FEATURE_NAMES, turn_values(turn, prev_end, stats), strict=True))
