@@ -3,10 +3,12 @@
 An artifact is a directory::
 
     agent.json            layout, train config, calibration, per-member prior offsets,
-                          retrieval params,
+                          retrieval / lexical / compressor / linear-base params
+                          (the last two absent in artifacts saved before they existed),
                           embedding backend name and dim, library versions
     weights.safetensors   member{k}.<param> for every ensemble member,
-                          retrieval.<array> for the retrieval index
+                          retrieval.<array> for the retrieval index, lexical.<array>,
+                          compressor.<array>, linear.<array>
 
 SB3's ``.zip`` format pickles parts of the model, so it is never written: the actor weights
 are copied out of the SB3 policy into a plain :class:`~salesrl.agent.networks.PolicyNet` and
@@ -27,9 +29,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from salesrl.agent.calibration import Calibrator
+from salesrl.agent.compress import RowCompressor
 from salesrl.agent.config import TrainConfig
 from salesrl.agent.data import ObsLayout
 from salesrl.agent.lexical import LexicalEvidence
+from salesrl.agent.linear import LinearBase
 from salesrl.agent.networks import PolicyNet
 from salesrl.agent.retrieval import RetrievalIndex
 
@@ -58,6 +62,8 @@ class AgentArtifact:
     embedding_dim: int
     extra: dict[str, Any]
     lexical: LexicalEvidence | None = None
+    compressor: RowCompressor | None = None
+    linear: LinearBase | None = None
 
 
 def _versions() -> dict[str, str]:
@@ -81,9 +87,11 @@ def save_agent(art: AgentArtifact, path: str | Path) -> Path:
     if art.retrieval is not None:
         for name, a in art.retrieval.to_arrays().items():
             tensors[f"retrieval.{name}"] = torch.from_numpy(np.ascontiguousarray(a).copy())
-    if art.lexical is not None:
-        for name, a in art.lexical.to_arrays().items():
-            tensors[f"lexical.{name}"] = torch.from_numpy(np.ascontiguousarray(a).copy())
+    for part, obj in (("lexical", art.lexical), ("compressor", art.compressor),
+                      ("linear", art.linear)):
+        if obj is not None:
+            for name, a in obj.to_arrays().items():
+                tensors[f"{part}.{name}"] = torch.from_numpy(np.ascontiguousarray(a).copy())
     save_file(tensors, str(path / WEIGHTS_FILE), metadata={"format": FORMAT,
                                                            "format_version": str(FORMAT_VERSION)})
     doc = {
@@ -98,6 +106,8 @@ def save_agent(art: AgentArtifact, path: str | Path) -> Path:
         "member_offsets": [float(v) for v in art.offsets],
         "retrieval": art.retrieval.params() if art.retrieval is not None else None,
         "lexical": art.lexical.params() if art.lexical is not None else None,
+        "compressor": art.compressor.params() if art.compressor is not None else None,
+        "linear": art.linear.params() if art.linear is not None else None,
         "train_config": art.config.to_dict(),
         "versions": _versions(),
         "extra": art.extra,
@@ -159,13 +169,17 @@ def load_agent(path: str | Path, *, embedding_backend: str | None = None,
         arrays = {n[len("retrieval."):]: t.numpy() for n, t in tensors.items()
                   if n.startswith("retrieval.")}
         retrieval = RetrievalIndex.from_arrays(doc["retrieval"], arrays)
-    lexical = None
-    if doc.get("lexical"):
-        arrays = {n[len("lexical."):]: t.numpy() for n, t in tensors.items()
-                  if n.startswith("lexical.")}
-        lexical = LexicalEvidence.from_arrays(doc["lexical"], arrays)
+    parts: dict[str, Any] = {}
+    for part, cls in (("lexical", LexicalEvidence), ("compressor", RowCompressor),
+                      ("linear", LinearBase)):
+        parts[part] = None
+        if doc.get(part):
+            arrays = {n[len(part) + 1:]: t.numpy() for n, t in tensors.items()
+                      if n.startswith(f"{part}.")}
+            parts[part] = cls.from_arrays(doc[part], arrays)
     return AgentArtifact(ObsLayout.from_dict(doc["input_layout"]), layout, cfg, members,
                          Calibrator.from_dict(doc["calibration"]),
                          np.asarray(doc["member_offsets"], dtype=np.float64),
                          retrieval, doc["embedding"]["backend"], int(doc["embedding"]["dim"]),
-                         dict(doc.get("extra", {})), lexical)
+                         dict(doc.get("extra", {})), parts["lexical"], parts["compressor"],
+                         parts["linear"])

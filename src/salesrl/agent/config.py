@@ -20,9 +20,10 @@ CalibrationMethod = Literal["auto", "temperature", "platt", "stack", "none"]
 
 
 #: what the ``small`` preset changes in ``fast`` (see :meth:`TrainConfig.preset`)
+#: (``linear_base`` on: PersuasionForGood figures with and without it in BENCHMARKS.md)
 SMALL_DATA_OVERRIDES: dict[str, Any] = dict(
     state_hidden=(16,), gru_hidden=8, pi_arch=(16,), vf_arch=(16,), dropout=0.5,
-    ws_weight_decay=0.1, ws_lr=3e-4, curriculum=False, adaptive_lr=False)
+    ws_weight_decay=0.1, ws_lr=3e-4, curriculum=False, adaptive_lr=False, linear_base=True)
 
 
 @dataclass
@@ -89,6 +90,12 @@ class TrainConfig:
     retrieval_proj_dim: int = 16
     retrieval_metric: Literal["cosine", "l2"] = "cosine"
     retrieval_max_rows: int = 20_000
+    # small-data levers (defaults reproduce artifacts saved before they existed)
+    linear_base: bool = False  # network models the residual of a cross-fitted linear logit
+    linear_Cs: tuple[float, ...] = (0.0003, 0.001, 0.003)  # its L2 strengths, tuned by OOF
+    compress_dim: int = 0  # PCA of the state columns to this many (0: off)
+    compress_turn_dim: int = 0  # PCA of the window's turn vectors to this many (0: off)
+    conversation_weight: bool = False  # warm start: each conversation's rows weigh 1 in all
     # post-hoc calibration
     calibration: CalibrationMethod = "auto"
     stack_extra: bool = True  # "stack" the caller's extra columns with the logit (auto picks)
@@ -110,7 +117,8 @@ class TrainConfig:
             # fast, for small data sets (about a thousand conversations): on PersuasionForGood
             # the fast network memorises the conversations within one warm-start epoch
             # (train log loss 0.43, validation 0.90, fold 0 of 5); a narrower, heavily
-            # regularised network without the short-first curriculum stops at 0.686
+            # regularised network without the short-first curriculum stops at 0.686; with
+            # ``linear_base`` it only models the residual of a cross-fitted linear logit
             base = cls.preset("fast", **SMALL_DATA_OVERRIDES)
         else:
             raise ValueError(f"unknown preset {name!r}; choose fast, small or default")
@@ -137,6 +145,10 @@ class TrainConfig:
             raise ValueError("TrainConfig.adversarial_rate must be in [0, 1)")
         if self.ensemble_combine not in ("logit", "prob"):
             raise ValueError("TrainConfig.ensemble_combine must be 'logit' or 'prob'")
+        if self.compress_dim < 0 or self.compress_turn_dim < 0:
+            raise ValueError("TrainConfig.compress_dim / compress_turn_dim must be >= 0")
+        if self.linear_base and (not self.linear_Cs or min(self.linear_Cs) <= 0):
+            raise ValueError("TrainConfig.linear_Cs must be positive when linear_base is on")
 
     def schedule(self) -> CurriculumSchedule | None:
         from salesrl.agent.env import CurriculumSchedule

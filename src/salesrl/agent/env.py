@@ -163,7 +163,8 @@ class ConversationReplayEnv(gym.Env):
     """Replays labelled conversations; reward = proper score of the estimate vs the outcome.
 
     Observation: row ``t`` of the conversation's state sequence (``Box(obs_dim)``, float32).
-    Action: a logit in ``[-action_bound, action_bound]``; ``p = sigmoid(logit)``.
+    Action: a logit in ``[-action_bound, action_bound]``; ``p = sigmoid(logit)`` (with
+    ``offset_col``, ``p = sigmoid(logit + row[offset_col])``: the action is a residual).
     Reward at every turn: ``score(p, y, rule)``; the episode ends after the last turn.
 
     ``info`` carries ``p`` and ``sq_err`` (the Brier term) so that a training callback can
@@ -178,7 +179,7 @@ class ConversationReplayEnv(gym.Env):
                  action_bound: float = 8.0, weights: np.ndarray | None = None,
                  curriculum: CurriculumSchedule | None = None,
                  adversarial: Episodes | None = None, adversarial_rate: float = 0.0,
-                 base_rate: float | None = None) -> None:
+                 base_rate: float | None = None, offset_col: int | None = None) -> None:
         super().__init__()
         if len(episodes) == 0:
             raise ValueError("ConversationReplayEnv needs at least one episode")
@@ -200,6 +201,8 @@ class ConversationReplayEnv(gym.Env):
         self.adversarial_rate = adversarial_rate if self.adversarial is not None else 0.0
         self.base_rate = (float(episodes.labels.mean()) if base_rate is None
                           else float(base_rate))
+        # residual actions: the estimate is sigmoid(action + row[offset_col])
+        self.offset_col = offset_col
         self._lengths = episodes.lengths
         self._progress = 0.0
         obs_dim = episodes.obs_dim
@@ -258,6 +261,8 @@ class ConversationReplayEnv(gym.Env):
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         logit = float(np.clip(np.asarray(action, dtype=np.float64).reshape(-1)[0],
                               -self.action_bound, self.action_bound))
+        if self.offset_col is not None:
+            logit += float(self._obs[self._t, self.offset_col])
         p = float(sigmoid(logit))
         r = float(score(p, self._label, self.reward_rule, self.base_rate))
         info = {"p": p, "sq_err": (p - self._label) ** 2, "turn": self._t,

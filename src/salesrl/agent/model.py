@@ -18,6 +18,7 @@ from salesrl.agent.artifacts import AgentArtifact, load_agent, save_agent
 from salesrl.agent.config import TrainConfig
 from salesrl.agent.data import Episodes, ObsLayout
 from salesrl.agent.networks import combine_logits, member_logits
+from salesrl.agent.rows import work_rows
 from salesrl.conversation import Conversation
 
 
@@ -61,6 +62,8 @@ class ConversionAgent:
         self.calibrator_ = res.calibrator
         self.retrieval_ = res.retrieval
         self.offsets_ = res.offsets
+        self.compressor_ = res.compressor
+        self.linear_ = res.linear
         self.lexical_ = getattr(self, "lexical_", None)
         self.history_ = res.history
         self.fit_seconds_ = time.perf_counter() - t0
@@ -71,7 +74,8 @@ class ConversionAgent:
         if not hasattr(self, "members_"):
             raise RuntimeError("ConversionAgent is not fitted; call fit() or load() first")
 
-    def _prepare(self, obs_rows: np.ndarray) -> np.ndarray:
+    def _rows(self, obs_rows: np.ndarray) -> np.ndarray:
+        """The caller's rows as a checked ``(n, obs_dim)`` float32 array."""
         self._check()
         x = np.asarray(obs_rows, dtype=np.float32)
         if x.ndim == 1:
@@ -79,17 +83,25 @@ class ConversionAgent:
         if x.ndim != 2 or x.shape[1] != self.input_layout_.obs_dim:
             raise ValueError(f"expected rows of width {self.input_layout_.obs_dim} "
                              f"(layout {self.input_layout_.to_dict()}), got shape {x.shape}")
-        if self.retrieval_ is not None:
-            feats = self.retrieval_.transform(self.input_layout_.state_part(x))
-            x = np.concatenate([x, feats], axis=1)
         return x
 
+    def _prepare(self, obs_rows: np.ndarray) -> np.ndarray:
+        """What the members read (:func:`~.rows.work_rows`)."""
+        return work_rows(self._rows(obs_rows), self.input_layout_,
+                         getattr(self, "compressor_", None), self.retrieval_,
+                         getattr(self, "linear_", None))
+
     def _member_z(self, obs_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(n, K)`` member logits with each member's balancing offset added, and the
-        caller's extra columns (what a stacking calibrator reads)."""
-        x = self._prepare(obs_rows)
-        extra = self.input_layout_.split(x[:, : self.input_layout_.obs_dim])[3]
-        return member_logits(self.members_, x, self.config_.action_bound) + self.offsets_, extra
+        """``(n, K)`` member logits with each member's balancing offset (and, with a linear
+        base, the base logit) added, and the caller's extra columns (what a stacking
+        calibrator reads)."""
+        raw = self._rows(obs_rows)
+        x = self._prepare(raw)
+        extra = self.input_layout_.split(raw)[3]
+        z = member_logits(self.members_, x, self.config_.action_bound) + self.offsets_
+        if getattr(self, "linear_", None) is not None:
+            z = z + x[:, -1:].astype(np.float64)
+        return z, extra
 
     def predict_logit_rows(self, obs_rows: np.ndarray) -> np.ndarray:
         """Calibrated logit per row, shape ``(n,)``."""
@@ -139,7 +151,9 @@ class ConversionAgent:
                                         self.members_, self.calibrator_, self.offsets_,
                                         self.retrieval_, self.embedding_backend,
                                         self.embedding_dim, extra,
-                                        getattr(self, "lexical_", None)), path)
+                                        getattr(self, "lexical_", None),
+                                        getattr(self, "compressor_", None),
+                                        getattr(self, "linear_", None)), path)
 
     @classmethod
     def load(cls, path: str | Path, *, embedding_backend: str | None = None,
@@ -158,5 +172,7 @@ class ConversionAgent:
         agent.retrieval_ = art.retrieval
         agent.offsets_ = art.offsets
         agent.lexical_ = art.lexical
+        agent.compressor_ = art.compressor
+        agent.linear_ = art.linear
         agent.history_ = []
         return agent

@@ -33,6 +33,17 @@
    (:func:`~salesrl.agent.env.balance_weights`); the induced prior shift is undone by a
    logit offset ``logit(pi) - logit(pi_sampled)`` (Saerens et al., Neural Computation 2002).
 
+Small-data levers, off by default: ``compress_dim`` / ``compress_turn_dim`` project the wide
+embedding columns on principal components fitted on the training rows
+(:mod:`salesrl.agent.compress`); ``linear_base`` fits a cross-fitted linear logit
+(:mod:`salesrl.agent.linear`: state logistic regression stacked with the caller's extra
+columns; fitted on the training and validation conversations together, every one of their
+rows carrying its out-of-fold base), appends it as the last column and trains every member
+on ``base + f(x)`` (the network's output layer starts at zero, so a member starts at the base
+and early stopping keeps it there unless the network helps; PPO's action is the residual);
+``conversation_weight`` gives each conversation's rows a total weight of one in the warm
+start, so long dialogues do not dominate.
+
 Then retrieval features (``retrieval``, :mod:`salesrl.agent.retrieval`) and post-hoc
 calibration (``calibration``, :mod:`salesrl.agent.calibration`) on the validation split; when
 the caller's rows carry extra evidence columns (the cross-fitted lexical logit of
@@ -60,6 +71,7 @@ import torch
 from torch import nn
 
 from salesrl.agent.calibration import Calibrator, fit_calibrator
+from salesrl.agent.compress import RowCompressor
 from salesrl.agent.config import TrainConfig
 from salesrl.agent.data import Episodes, ObsLayout, stratified_split
 from salesrl.agent.env import (
@@ -68,6 +80,7 @@ from salesrl.agent.env import (
     balance_weights,
     score,
 )
+from salesrl.agent.linear import LinearBase
 from salesrl.agent.networks import (
     PolicyNet,
     ValueNet,
@@ -76,6 +89,7 @@ from salesrl.agent.networks import (
     set_dropout,
 )
 from salesrl.agent.retrieval import N_FEATURES, RetrievalIndex
+from salesrl.agent.rows import work_layout_of, work_rows
 
 __all__ = ["DifficultyLR", "FitResult", "TrainConfig", "add_retrieval", "difficulty_weights",
            "prefit_critic", "train_ppo", "train_salesrl_agent", "warm_start"]
@@ -101,11 +115,18 @@ class _RowTable:
         return rows, owner
 
 
+def _logit(actor: nn.Module, x: torch.Tensor, base_col: int | None) -> torch.Tensor:
+    """The actor's logit, plus the base logit in column ``base_col`` (residual training)."""
+    z = actor(x)
+    return z if base_col is None else z + x[:, base_col]
+
+
 def _log_loss(actor: nn.Module, x: torch.Tensor, y: torch.Tensor, offset: float = 0.0,
-              batch: int = 4096) -> float:
+              batch: int = 4096, base_col: int | None = None) -> float:
     actor.eval()
     with torch.no_grad():
-        z = torch.cat([actor(x[i : i + batch]) for i in range(0, len(x), batch)])
+        z = torch.cat([_logit(actor, x[i : i + batch], base_col)
+                       for i in range(0, len(x), batch)])
         return float(nn.functional.binary_cross_entropy_with_logits(z + offset, y))
 
 
@@ -131,14 +152,18 @@ def difficulty_weights(difficulty: np.ndarray, keys: np.ndarray, alpha: float,
 
 def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: TrainConfig,
                *, weights: np.ndarray | None = None, adversarial: Episodes | None = None,
-               val_offset: float = 0.0, seed: int = 0) -> dict[str, Any]:
+               val_offset: float = 0.0, seed: int = 0, base_col: int | None = None
+               ) -> dict[str, Any]:
     """Supervised pre-training of ``actor`` on the outcome (log loss over all turns).
 
     Each epoch draws ``len(train)`` conversations (a plain shuffle when sampling is uniform;
     weighted draws with replacement under balancing / curriculum / adversarial mixing), then
     runs AdamW over shuffled row minibatches. Early stopping keeps the weights with the best
     validation log loss (of ``logit + val_offset``, the balancing correction; patience
-    ``ws_patience``, not counted before the curriculum ramp ends). Returns a history dict.
+    ``ws_patience``, not counted before the curriculum ramp ends). With ``base_col`` the loss
+    is that of ``actor(x) + x[base_col]`` and the untrained actor is a candidate too.
+    ``cfg.conversation_weight`` weighs each row by ``mean length / its conversation's length``.
+    Returns a history dict.
     """
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -157,6 +182,12 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
     difficulty = np.full(len(train) + n_adv_convs, np.nan)
     best, best_state, bad = math.inf, copy.deepcopy(actor.state_dict()), 0
     hist: dict[str, Any] = {"train_loss": [], "val_loss": [], "pool": []}
+    if vx is not None and base_col is not None:
+        best = hist["initial_val_loss"] = _log_loss(actor, vx, vy, val_offset,
+                                                    base_col=base_col)
+    lengths = np.concatenate([train.lengths, adv.lengths if adv is not None else []])
+    row_w = (float(lengths.mean()) / lengths if cfg.conversation_weight
+             else np.ones(len(lengths)))
     longest = int(train.lengths.max())
     uniform = np.allclose(w, w[0])
     for epoch in range(cfg.ws_epochs):
@@ -185,13 +216,16 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
         tot, cnt = 0.0, 0
         for lo in range(0, len(order), cfg.ws_batch_size):
             b = order[lo : lo + cfg.ws_batch_size]
-            z = actor(x_all[b])
+            z = _logit(actor, x_all[b], base_col)
             yb = y_all[b]
             per = nn.functional.binary_cross_entropy_with_logits(z, yb, reduction="none")
             kb = key[b]
-            if cfg.adaptive_lr:
-                rw = difficulty_weights(difficulty, kb, cfg.difficulty_alpha,
-                                        cfg.difficulty_clip)
+            rw = (difficulty_weights(difficulty, kb, cfg.difficulty_alpha, cfg.difficulty_clip)
+                  if cfg.adaptive_lr else None)
+            if cfg.conversation_weight:
+                rw = row_w[kb] if rw is None else rw * row_w[kb]
+                rw = rw / rw.mean()
+            if rw is not None:
                 loss = (per * torch.from_numpy(rw.astype(np.float32))).mean()
             else:
                 loss = per.mean()
@@ -208,7 +242,7 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
             difficulty[uk] = np.bincount(inv, weights=sq) / np.bincount(inv)
         hist["train_loss"].append(tot / max(cnt, 1))
         if vx is not None:
-            vl = _log_loss(actor, vx, vy, val_offset)
+            vl = _log_loss(actor, vx, vy, val_offset, base_col=base_col)
             hist["val_loss"].append(vl)
             if vl < best - 1e-4:
                 best, best_state, bad = vl, copy.deepcopy(actor.state_dict()), 0
@@ -225,7 +259,8 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
 
 
 def prefit_critic(critic: ValueNet, actor: PolicyNet, train: Episodes, cfg: TrainConfig,
-                  *, base_rate: float, seed: int = 0) -> dict[str, Any]:
+                  *, base_rate: float, seed: int = 0, base_col: int | None = None
+                  ) -> dict[str, Any]:
     """Regress the critic on the discounted returns of the (deterministic) warm-started actor,
     so PPO's first advantages are not dominated by an untrained value head."""
     torch.manual_seed(seed)
@@ -234,7 +269,8 @@ def prefit_critic(critic: ValueNet, actor: PolicyNet, train: Episodes, cfg: Trai
     with torch.no_grad():
         actor.eval()
         z = torch.cat([actor(tab.x[i : i + 4096]) for i in range(0, len(tab.x), 4096)])
-        z = z.clamp(-cfg.action_bound, cfg.action_bound).numpy()
+        z = z.clamp(-cfg.action_bound, cfg.action_bound)
+        z = (z if base_col is None else z + tab.x[:, base_col]).numpy()
     r = score(1 / (1 + np.exp(-z)), tab.y.numpy(), cfg.reward, base_rate)
     ret = np.empty_like(r)
     for s, n in zip(tab.starts, tab.lengths, strict=True):
@@ -301,8 +337,10 @@ class DifficultyLR:
 
 def train_ppo(actor: PolicyNet, critic: ValueNet | None, train: Episodes, cfg: TrainConfig,
               *, weights: np.ndarray | None = None, adversarial: Episodes | None = None,
-              base_rate: float | None = None, seed: int = 0) -> dict[str, Any]:
-    """Fine-tune ``actor`` (in place) with conservative PPO in the replay environment."""
+              base_rate: float | None = None, seed: int = 0, base_col: int | None = None
+              ) -> dict[str, Any]:
+    """Fine-tune ``actor`` (in place) with conservative PPO in the replay environment
+    (with ``base_col``, the action is the residual added to that column's base logit)."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -316,7 +354,7 @@ def train_ppo(actor: PolicyNet, critic: ValueNet | None, train: Episodes, cfg: T
         return ConversationReplayEnv(train, reward=cfg.reward, action_bound=cfg.action_bound,
                                      weights=weights, curriculum=sched, adversarial=adversarial,
                                      adversarial_rate=cfg.adversarial_rate,
-                                     base_rate=base_rate)
+                                     base_rate=base_rate, offset_col=base_col)
 
     venv = DummyVecEnv([make_env for _ in range(cfg.n_envs)])
     lr = DifficultyLR(cfg.ppo_lr, cfg.difficulty_alpha, cfg.difficulty_clip,
@@ -393,6 +431,8 @@ class FitResult:
     retrieval: RetrievalIndex | None
     offsets: np.ndarray
     history: list[dict[str, Any]] = field(default_factory=list)
+    compressor: RowCompressor | None = None
+    linear: LinearBase | None = None
 
 
 def add_retrieval(eps: Episodes, index: RetrievalIndex, layout: ObsLayout,
@@ -418,6 +458,7 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         raise ValueError(f"layout.obs_dim {layout.obs_dim} != episodes obs_dim "
                          f"{episodes.obs_dim}")
     rng = np.random.default_rng(cfg.seed)
+    tr_idx = va_idx = None
     if val_episodes is None and cfg.val_fraction > 0 and len(episodes) >= 10:
         tr_idx, va_idx = stratified_split(episodes, cfg.val_fraction, cfg.seed)
         train, val = episodes.subset(tr_idx), episodes.subset(va_idx)
@@ -427,19 +468,48 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         cfg.adversarial_rate > 0 else None
     if val is not None and len(val) and val.obs_dim != train.obs_dim:
         raise ValueError("validation episodes have a different obs_dim")
+    raw_val = val
+    compressor = None
+    if cfg.compress_dim or cfg.compress_turn_dim:
+        compressor = RowCompressor(cfg.compress_dim, cfg.compress_turn_dim, cfg.seed).fit(
+            train.rows()[0], layout)
+    linear = train_base = val_base = None
+    if cfg.linear_base:
+        # on every labelled conversation (its own k-fold keeps each row's base out-of-fold,
+        # the validation rows' too), so the linear part sees all the data
+        both = tr_idx is not None
+        src = episodes if both else train
+        linear = LinearBase(cfg.linear_Cs, seed=cfg.seed).fit(src.obs, src.labels, layout)
+        train_base = [linear.oof_[i] for i in tr_idx] if both else linear.oof_
+        val_base = [linear.oof_[i] for i in va_idx] if both else None
     index = None
-    work_layout = layout
     if cfg.retrieval:
         x, y, conv = train.rows()
         index = RetrievalIndex(cfg.retrieval_k, cfg.retrieval_proj_dim, cfg.retrieval_metric,
                                cfg.retrieval_max_rows, cfg.seed)
         index.fit(layout.state_part(x), y, np.asarray(train.ids, dtype=object)[conv])
+    if compressor is not None or linear is not None:
+        work_layout = work_layout_of(layout, compressor, index, linear)
+        train = train.map_obs(lambda o, i: work_rows(
+            o, layout, compressor, index, linear, ids=[train.ids[i]] * len(o),
+            base=train_base[i] if train_base is not None else None), work_layout)
+        if val is not None and len(val):
+            val = val.map_obs(lambda o, i: work_rows(
+                o, layout, compressor, index, linear,
+                base=val_base[i] if val_base is not None else None), work_layout)
+        if adv is not None:
+            adv = adv.map_obs(lambda o, i: work_rows(o, layout, compressor, index, linear),
+                              work_layout)
+    elif index is not None:
         work_layout = layout.with_extra(layout.extra_dim + N_FEATURES)
         train = add_retrieval(train, index, layout, leave_one_out=True)
         if val is not None and len(val):
             val = add_retrieval(val, index, layout, leave_one_out=False)
         if adv is not None:
             adv = add_retrieval(adv, index, layout, leave_one_out=False)
+    else:
+        work_layout = layout
+    base_col = work_layout.obs_dim - 1 if linear is not None else None
     base_rate = float(np.repeat(train.labels, train.lengths).mean())
     members: list[PolicyNet] = []
     history: list[dict[str, Any]] = []
@@ -459,11 +529,14 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         torch.manual_seed(seed)
         actor = cfg.make_actor(work_layout)
         actor.encoder.fit_normaliser(mtrain.rows()[0])
+        if base_col is not None:  # start at the base: the network adds a residual
+            nn.init.zeros_(actor.action_net.weight)
+            nn.init.zeros_(actor.action_net.bias)
         h: dict[str, Any] = {"member": k, "seed": seed}
         t0 = time.perf_counter()
         if cfg.warm_start:
             h["warm_start"] = warm_start(actor, mtrain, val, cfg, weights=w, adversarial=adv,
-                                         val_offset=off, seed=seed)
+                                         val_offset=off, seed=seed, base_col=base_col)
         h["warm_start_seconds"] = time.perf_counter() - t0
         if cfg.use_ppo:
             set_dropout(actor, 0.0)
@@ -472,14 +545,14 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
                 critic = ValueNet(work_layout, cfg.state_hidden, cfg.gru_hidden, 0.0,
                                   cfg.vf_arch, cfg.input_clip)
                 h["critic"] = prefit_critic(critic, actor, mtrain, cfg, base_rate=base_rate,
-                                            seed=seed)
+                                            seed=seed, base_col=base_col)
             if val is not None and len(val):
                 vx, vy = _RowTable(val).x, _RowTable(val).y
-                h["val_loss_before_ppo"] = _log_loss(actor, vx, vy, off)
+                h["val_loss_before_ppo"] = _log_loss(actor, vx, vy, off, base_col=base_col)
             h["ppo"] = train_ppo(actor, critic, mtrain, cfg, weights=w, adversarial=adv,
-                                 base_rate=base_rate, seed=seed)
+                                 base_rate=base_rate, seed=seed, base_col=base_col)
             if val is not None and len(val):
-                h["val_loss_after_ppo"] = _log_loss(actor, vx, vy, off)
+                h["val_loss_after_ppo"] = _log_loss(actor, vx, vy, off, base_col=base_col)
         set_dropout(actor, 0.0)
         actor.eval()
         members.append(actor)
@@ -489,8 +562,11 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
     if cfg.calibration != "none" and val is not None and len(val):
         vx, vy, vconv = val.rows()
         z = member_logits(members, vx, cfg.action_bound) + member_offsets
-        extra = (layout.split(vx[:, : layout.obs_dim])[3]
+        if base_col is not None:
+            z = z + vx[:, base_col : base_col + 1]
+        extra = (layout.split(raw_val.rows()[0])[3]
                  if cfg.stack_extra and layout.extra_dim else None)
         calibrator = fit_calibrator(combine_logits(z, cfg.ensemble_combine), vy, vconv,
                                     cfg.calibration, extra=extra)
-    return FitResult(layout, work_layout, members, calibrator, index, member_offsets, history)
+    return FitResult(layout, work_layout, members, calibrator, index, member_offsets, history,
+                     compressor, linear)

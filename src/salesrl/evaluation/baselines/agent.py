@@ -4,7 +4,9 @@
 (:func:`salesrl.evaluation.baselines.state_lr.default_builder`: ``$SALESRL_EMBEDDING_BACKEND``,
 default ``minilm``, disk-cached) plus the cross-fitted lexical-evidence column
 (:mod:`salesrl.agent.lexical`), trained inside each fold with ``TrainConfig.preset("fast")``,
-narrowed to the ``small`` preset's regularisation below 5,000 training conversations.
+narrowed to the ``small`` preset's regularisation below 5,000 training conversations (which
+includes ``linear_base``: the network models the residual of a cross-fitted linear logit,
+:mod:`salesrl.agent.linear`).
 torch and the agent are imported only when the model is built.
 """
 
