@@ -2,15 +2,17 @@
 
     .venv/bin/python bench/bench_service.py [--levels 1,8,32] [--requests 600]
         [--max-seconds 20] [--db URL] [--json bench/results/service.json]
-        [--engine baseline|agent] [--model DIR]
+        [--engine baseline|agent] [--model DIR] [--client httpx|raw]
 
 Starts ``salesrl serve`` (the placeholder engine, or the agent) as a subprocess on 127.0.0.1 (a
 free port, a fresh SQLite file in a temporary folder unless ``--db`` is given), creates an API
-key, then for each concurrency level runs that many asyncio workers (httpx, keep-alive), each
+key, then for each concurrency level runs that many asyncio workers (httpx, or with ``--client
+raw`` a minimal HTTP/1.1 client that costs less CPU; keep-alive either way), each
 appending turns to its own conversation, until ``--requests`` appends or ``--max-seconds`` have
 passed. Reports the p50 / p90 / p99 / max latency of an append as the client sees it (request
-sent -> 201 read) and the throughput. Every append is durable (SQLite WAL, synchronous=FULL)
-before it is answered.
+sent -> 201 read), the throughput, and the CPU time per append of the server process and of
+this client (steadier than latency on a shared machine). Every append is durable (SQLite WAL,
+synchronous=FULL) before it is answered.
 
 Targets (issue): at concurrency 8, p50 <= 15 ms, p99 <= 50 ms and >= 150 turns/s, on a quiet
 machine. The client runs on the same machine as the server, so on a small box it competes for
@@ -87,8 +89,47 @@ def start_server(db_url: str, port: int, log: Path, engine: str = "baseline",
     raise SystemExit("server did not start within 60 s")
 
 
+class RawClient:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads the status and body.
+
+    Written by hand (``--client raw``) because the client shares the machine's cores with the
+    server: httpx spends more CPU per request than the server does, which on 2 cores is taken
+    from the server; this parses only what the benchmark needs (the server always answers with
+    a Content-Length)."""
+
+    def __init__(self, host: str, port: int, key: str) -> None:
+        self.host, self.port = host, port
+        self.head = (f"Host: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+                     "Content-Type: application/json\r\n").encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: dict[str, Any]) -> int:
+        """POST ``payload`` to ``path``; returns the status once the whole body is read."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        body = json.dumps(payload).encode()
+        self.writer.write(b"POST " + path.encode() + b" HTTP/1.1\r\n" + self.head
+                          + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return int(head[9:12])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
 async def run_level(base: str, key: str, concurrency: int, requests: int,
-                    max_seconds: float) -> dict[str, Any]:
+                    max_seconds: float, server_pid: int | None = None,
+                    client_kind: str = "httpx") -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     latencies: list[float] = []
@@ -103,7 +144,15 @@ async def run_level(base: str, key: str, concurrency: int, requests: int,
         budget = requests
         stop_at = time.perf_counter() + max_seconds
 
-        async def worker(conv: str) -> None:
+        url = httpx.URL(base)
+        raws = [RawClient(url.host, url.port or 80, key) for _ in convs]
+
+        async def post(i: int, path: str, payload: dict[str, Any]) -> int:
+            if client_kind == "raw":
+                return await raws[i].post(path, payload)
+            return (await client.post(path, json=payload)).status_code
+
+        async def worker(i: int, conv: str) -> None:
             nonlocal budget, errors
             n = 0
             while budget > 0 and time.perf_counter() < stop_at:
@@ -111,22 +160,71 @@ async def run_level(base: str, key: str, concurrency: int, requests: int,
                 role, text = LINES[n % len(LINES)]
                 n += 1
                 t0 = time.perf_counter()
-                r = await client.post(f"/v1/conversations/{conv}/turns",
-                                      json={"role": role, "text": text})
+                status = await post(i, f"/v1/conversations/{conv}/turns",
+                                    {"role": role, "text": text})
                 dt = time.perf_counter() - t0
-                if r.status_code == 201:
+                if status == 201:
                     latencies.append(dt)
                 else:
                     errors += 1
 
+        hist0 = await histograms(client)
+        server_cpu0 = cpu_seconds(server_pid)
+        client_cpu0 = time.process_time()
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(c) for c in convs))
+        await asyncio.gather(*(worker(i, c) for i, c in enumerate(convs)))
         wall = time.perf_counter() - t0
+        client_cpu = time.process_time() - client_cpu0
+        server_cpu = cpu_seconds(server_pid) - server_cpu0
+        for raw in raws:
+            await raw.close()
+        hist1 = await histograms(client)
     ms = [x * 1000 for x in latencies]
-    return {"concurrency": concurrency, "appends": len(latencies), "errors": errors,
+    n = max(len(latencies), 1)
+    # CPU per append (user + system, all threads) is steadier than latency on a shared machine.
+    return {"concurrency": concurrency, "client": client_kind, "appends": len(latencies),
+            "errors": errors,
             "seconds": wall, "p50_ms": percentile(ms, 50), "p90_ms": percentile(ms, 90),
             "p99_ms": percentile(ms, 99), "max_ms": max(ms) if ms else float("nan"),
-            "turns_per_s": len(latencies) / wall if wall > 0 else float("nan")}
+            "turns_per_s": len(latencies) / wall if wall > 0 else float("nan"),
+            "server_cpu_ms_per_append": server_cpu * 1000 / n,
+            "client_cpu_ms_per_append": client_cpu * 1000 / n,
+            "turns_per_commit": per_event(hist0, hist1, "salesrl_commit_group_turns"),
+            "turns_per_model_call": per_event(hist0, hist1, "salesrl_score_batch_turns")}
+
+
+async def histograms(client: httpx.AsyncClient) -> dict[str, float]:
+    """Sums and counts of the server's group-commit and scoring-batch histograms so far (a
+    server without them gives none)."""
+    text = (await client.get("/metrics")).text
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith(("salesrl_commit_group_turns_", "salesrl_score_batch_turns_")) and (
+                name.endswith(("_sum", "_count"))):
+            found[name] = float(value)
+    return found
+
+
+def per_event(before: dict[str, float], after: dict[str, float], name: str) -> float:
+    """Mean of histogram ``name`` between two scrapes (NaN if the server has no such one)."""
+    try:
+        n = after[f"{name}_count"] - before[f"{name}_count"]
+        return (after[f"{name}_sum"] - before[f"{name}_sum"]) / n if n > 0 else float("nan")
+    except KeyError:
+        return float("nan")
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far (NaN without a pid)."""
+    try:
+        import psutil  # installed with locust (dev)
+    except ImportError:  # pragma: no cover
+        return float("nan")
+    if pid is None:
+        return float("nan")
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def main() -> None:
@@ -139,6 +237,8 @@ def main() -> None:
     ap.add_argument("--engine", choices=("baseline", "agent"), default="baseline",
                     help="placeholder engine, or the RL agent (MiniLM embedding per turn)")
     ap.add_argument("--model", type=Path, help="agent model directory (default: shipped)")
+    ap.add_argument("--client", choices=("httpx", "raw"), default="httpx",
+                    help="httpx, or a minimal HTTP/1.1 client that leaves more CPU to the server")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     console = Console()
@@ -153,19 +253,25 @@ def main() -> None:
         proc = start_server(db_url, port, Path(tmp) / "server.log", args.engine, args.model)
         try:
             rows = [asyncio.run(run_level(f"http://127.0.0.1:{port}", key, c, args.requests,
-                                          args.max_seconds)) for c in levels]
+                                          args.max_seconds, proc.pid, args.client))
+                    for c in levels]
         finally:
             proc.terminate()
             proc.wait(timeout=15)
 
-    table = Table(title="turn append (POST /v1/conversations/{id}/turns), durable SQLite")
+    table = Table(title="turn append (POST /v1/conversations/{id}/turns), durable SQLite, "
+                  f"{args.engine} engine, {args.client} client")
     for col in ("concurrency", "appends", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms",
-                "turns/s"):
+                "turns/s", "server CPU ms/append", "client CPU ms/append", "turns/commit",
+                "turns/model call"):
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(str(r["concurrency"]), str(r["appends"]), str(r["errors"]),
                       f"{r['p50_ms']:.1f}", f"{r['p90_ms']:.1f}", f"{r['p99_ms']:.1f}",
-                      f"{r['max_ms']:.1f}", f"{r['turns_per_s']:.0f}")
+                      f"{r['max_ms']:.1f}", f"{r['turns_per_s']:.0f}",
+                      f"{r['server_cpu_ms_per_append']:.2f}",
+                      f"{r['client_cpu_ms_per_append']:.2f}", f"{r['turns_per_commit']:.1f}",
+                      f"{r['turns_per_model_call']:.1f}")
     console.print(table)
     at = next((r for r in rows if r["concurrency"] == TARGET["concurrency"]), None)
     verdict = None
@@ -175,7 +281,7 @@ def main() -> None:
         console.print(f"targets at concurrency {TARGET['concurrency']}: "
                       + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()),
                       highlight=False)
-    report = {"benchmark": "service_turn_append", "engine": args.engine,
+    report = {"benchmark": "service_turn_append", "engine": args.engine, "client": args.client,
               "db": "sqlite" if not args.db else "custom",
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform(),

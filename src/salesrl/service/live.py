@@ -1,17 +1,23 @@
 """The service core: live conversations scored turn by turn, persisted before acknowledged.
 
-An append runs, under the conversation's asyncio lock (one writer per conversation in this
-process), as one worker-thread call: look the conversation up (scoped by tenant), answer a
-retried idempotency key from storage, take the live session from the LRU (or rebuild it by
-replaying the stored turns), score the turn, and commit turn + prediction in one durable
-transaction. Only then is the result returned and pushed to the stream subscribers. A unique
-constraint on (conversation_id, turn_index) backs the lock up across processes.
+An append holds the conversation's asyncio lock (one writer per conversation in this process)
+until its turn is committed. Fast path (the live session is cached, and the idempotency key, if
+any, is not one of the conversation's stored keys, which the cache entry remembers): nothing is
+read; the event loop hands the turn to the :class:`~salesrl.service.scorer.Scorer` thread, then
+the scored row to the :class:`~salesrl.service.writer.GroupWriter` thread, and awaits both, so
+no request thread is tied up. Slow path (one worker-thread call): look the conversation up
+(scoped by tenant), answer a retried idempotency key from storage, rebuild the live session by
+replaying the stored turns, then score and store the same way. Only after the commit is the
+result returned and pushed to the stream subscribers. A unique constraint on
+(conversation_id, turn_index) and on (conversation_id, idempotency_key) backs the lock up across
+processes: a lost race conflicts and the append falls back to the slow path.
 
-Every engine call (restore, add_turn, batch score) goes through the service's one
-:class:`~salesrl.service.scorer.Scorer` thread, so the model never runs twice at once (on a
-small machine, parallel model calls made throughput fall with concurrency); queued turns of
-different conversations are scored in micro-batches. The request thread waits for its result,
-then stores it, so storage writes overlap with the scoring of the next turns.
+Every engine call (restore, add_turn, batch score) goes through the service's one scorer thread,
+so the model never runs twice at once (on a small machine, parallel model calls made throughput
+fall with concurrency); queued turns of different conversations are scored in micro-batches.
+Every turn row goes through the one writer thread, which commits all the rows waiting for it in
+one transaction (group commit: one fsync for many conversations' turns), so scoring the next
+turns overlaps with the durable write of the previous ones.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
 from salesrl.service.auth import hash_key
 from salesrl.service.broker import Broker
-from salesrl.service.engine import Engine, EngineSession, TurnResult
+from salesrl.service.engine import Engine, TurnResult
 from salesrl.service.errors import ApiError
 from salesrl.service.metrics import Metrics
 from salesrl.service.schemas import (
@@ -42,11 +48,12 @@ from salesrl.service.schemas import (
     TurnOut,
 )
 from salesrl.service.scorer import Scorer
-from salesrl.service.sessions import SessionCache
+from salesrl.service.sessions import Entry, SessionCache
 from salesrl.service.settings import Settings
 from salesrl.service.storage import Database, Repository
 from salesrl.service.storage.models import ConversationRow
 from salesrl.service.storage.repository import Conflict, ListFilter
+from salesrl.service.writer import GroupWriter
 
 
 def request_hash(turn: TurnIn) -> str:
@@ -73,6 +80,12 @@ def turn_out(row: Mapping[str, Any]) -> TurnOut:
                    prediction=Prediction.model_validate(row["prediction"]))
 
 
+def _consume(task: asyncio.Future) -> None:
+    """Retrieve a shielded task's outcome, so an abandoned one logs no 'never retrieved'."""
+    if not task.cancelled():
+        task.exception()
+
+
 def stored_turn(row: Mapping[str, Any]) -> Turn:
     return Turn.model_construct(role=Role(row["role"]), text=row["text"], speaker=row["speaker"],
                                 start=row["start_s"], end=row["end_s"], annotations=None)
@@ -87,7 +100,8 @@ class LiveService:
         self.db = db
         self.repo = Repository(db)
         self.engine = engine
-        self.scorer = Scorer(engine)
+        self.scorer = Scorer(engine, on_batch=metrics.score_batch.observe)
+        self.writer = GroupWriter(self.repo.append_turns, on_group=metrics.commit_group.observe)
         self.metrics = metrics
         self.cache = SessionCache(settings.session_cache_size)
         self.broker = Broker(settings.stream_queue_size)
@@ -155,19 +169,39 @@ class LiveService:
                      ) -> tuple[AppendResponse, bool]:
         """Score and store one turn; returns (result, replayed-from-idempotency-key)."""
         fingerprint = request_hash(turn)
-        # The lock is held until the worker thread is done: anyio does not abandon a running
-        # thread on cancellation, so two threads never touch one cached session at once.
-        async with self._lock(conv_id):
-            row, replayed = await run_in_threadpool(self._append_sync, tenant_id, conv_id, turn,
-                                                    fingerprint)
-            if replayed:
-                self.metrics.idempotent_replays.inc()
-            else:
-                self.metrics.turns_scored.labels("live").inc()
-                if self.broker.subscribers(conv_id):
-                    self.broker.publish(conv_id, {"type": "turn", "conversation_id": conv_id,
-                                                  "turn": turn_out(row).model_dump(mode="json")})
+        # A task shielded from the request's cancellation: once a turn is handed to the scorer
+        # and the writer, the conversation's lock stays held until its commit resolved, so two
+        # turns never touch one cached session at once and the next append sees this one.
+        task = asyncio.ensure_future(self._append_locked(tenant_id, conv_id, turn, fingerprint))
+        task.add_done_callback(_consume)
+        row, replayed = await asyncio.shield(task)
+        if replayed:
+            self.metrics.idempotent_replays.inc()
+        else:
+            self.metrics.turns_scored.labels("live").inc()
+            if self.broker.subscribers(conv_id):
+                self.broker.publish(conv_id, {"type": "turn", "conversation_id": conv_id,
+                                              "turn": turn_out(row).model_dump(mode="json")})
         return AppendResponse(conversation_id=conv_id, **row["prediction"]), replayed
+
+    async def _append_locked(self, tenant_id: str, conv_id: str, turn: TurnIn,
+                             fingerprint: str) -> tuple[Mapping[str, Any], bool]:
+        async with self._lock(conv_id):
+            entry = self.cache.peek(conv_id)
+            key = turn.idempotency_key
+            if (entry is not None and entry.owner == tenant_id
+                    and (key is None or key not in entry.keys)):
+                # Fast path, no thread of its own: the cached session knows the turn count and
+                # the stored keys, so nothing is read; the turn goes to the scorer, then to the
+                # group writer. If another process appended meanwhile, the insert conflicts
+                # and the slow path rebuilds the session from storage.
+                try:
+                    return await self._score_and_store(tenant_id, conv_id, turn, fingerprint,
+                                                       entry), False
+                except Conflict:
+                    pass
+            return await run_in_threadpool(self._append_slow, tenant_id, conv_id, turn,
+                                           fingerprint)
 
     def _replay(self, existing: Mapping[str, Any], fingerprint: str, key: str
                 ) -> tuple[Mapping[str, Any], bool]:
@@ -177,77 +211,94 @@ class LiveService:
                            f"(turn {existing['turn_index']})", field="idempotency_key")
         return existing, True
 
-    def _append_sync(self, tenant_id: str, conv_id: str, turn_in: TurnIn,
+    def _check_room(self, conv_id: str, index: int) -> None:
+        limit = self.settings.max_turns_per_conversation
+        if index >= limit:
+            raise ApiError(409, "conversation_full",
+                           f"conversation {conv_id!r} already has {index} turns "
+                           f"(the limit is {limit})", field="turns")
+
+    def _row(self, conv_id: str, turn_in: TurnIn, fingerprint: str, index: int,
+             result: TurnResult) -> dict[str, Any]:
+        """The ``turns`` row (column -> value) of a scored turn."""
+        version = self.engine.model_version
+        return {"conversation_id": conv_id, "turn_index": index, "role": turn_in.role.value,
+                "text": turn_in.text, "speaker": turn_in.speaker, "start_s": turn_in.start,
+                "end_s": turn_in.end, "idempotency_key": turn_in.idempotency_key,
+                "request_hash": fingerprint,
+                "prediction": {**result.model_dump(mode="json"), "turn_index": index,
+                               "model_version": version},
+                "model_version": version}
+
+    def _remember(self, tenant_id: str, conv_id: str, entry: Entry, key: str | None) -> None:
+        """Cache the session after its turn was stored (one more turn, and its key)."""
+        keys = entry.keys if isinstance(entry.keys, set) else set(entry.keys)
+        if key is not None:
+            keys.add(key)  # only under the conversation's lock
+        self.cache.put(conv_id, entry.session, entry.n_turns + 1, owner=tenant_id, keys=keys)
+        self.metrics.cache_size.set(len(self.cache))
+
+    async def _score_and_store(self, tenant_id: str, conv_id: str, turn_in: TurnIn,
+                               fingerprint: str, entry: Entry) -> dict[str, Any]:
+        """Score turn ``entry.n_turns`` with the cached session and commit it (group commit),
+        awaiting both on the event loop. Raises :class:`Conflict` (session evicted, nothing
+        stored) if the index or the key is taken in storage."""
+        index = entry.n_turns
+        self._check_room(conv_id, index)
+        self.metrics.cache_hit()
+        try:
+            with self.metrics.time_engine("add_turn"):
+                result = await asyncio.wrap_future(
+                    self.scorer.submit_turn(entry.session, turn_in.to_turn()))
+            values = self._row(conv_id, turn_in, fingerprint, index, result)
+            await asyncio.wrap_future(self.writer.submit(values))
+        except BaseException:
+            self.cache.evict(conv_id)
+            raise
+        self._remember(tenant_id, conv_id, entry, turn_in.idempotency_key)
+        return values
+
+    def _append_slow(self, tenant_id: str, conv_id: str, turn_in: TurnIn,
                      fingerprint: str) -> tuple[Mapping[str, Any], bool]:
+        """An append that reads storage first (a worker thread): answers a stored idempotency
+        key, and rebuilds the live session by replaying the stored turns when it is not cached
+        (or is stale)."""
         key = turn_in.idempotency_key
-        entry = self.cache.peek(conv_id)
-        if entry is not None and entry.owner == tenant_id:
-            # Fast path: the cached session knows the turn count; the conversation row is not
-            # read. If another process appended meanwhile, the insert conflicts and we fall
-            # back to the slow path, which rebuilds the session from storage.
-            if key is not None and (existing := self.repo.turn_by_key(conv_id, key)) is not None:
-                return self._replay(existing, fingerprint, key)
-            try:
-                return self._score_and_store(tenant_id, conv_id, turn_in, fingerprint,
-                                             entry.n_turns, entry.session, None), False
-            except Conflict:
-                pass
         state = self.repo.append_state(tenant_id, conv_id, key)
         if state is None:
             raise not_found(conv_id)
         n_turns, metadata, existing = state
         if existing is not None:
             return self._replay(existing, fingerprint, key or "")
+        self._check_room(conv_id, n_turns)
         try:
-            return self._score_and_store(tenant_id, conv_id, turn_in, fingerprint, n_turns,
-                                         self.cache.get(conv_id, n_turns), metadata), False
+            entry = self.cache.get_entry(conv_id, n_turns)
+            if entry is None or entry.owner != tenant_id:
+                self.metrics.cache_miss()
+                with self.metrics.time_engine("restore"):
+                    rows = self.repo.turns(conv_id)
+                    turns = [stored_turn(t) for t in rows]
+                    meta = Metadata.model_validate(metadata)
+                    session = self.scorer.run(lambda: self.engine.restore_session(turns, meta))
+                entry = Entry(session, n_turns, tenant_id, {
+                    t["idempotency_key"] for t in rows if t["idempotency_key"] is not None})
+            else:
+                self.metrics.cache_hit()
+            with self.metrics.time_engine("add_turn"):
+                result = self.scorer.add_turn(entry.session, turn_in.to_turn())
+            values = self._row(conv_id, turn_in, fingerprint, n_turns, result)
+            self.writer.write(values)
         except Conflict:
+            self.cache.evict(conv_id)
             if key is not None and (existing := self.repo.turn_by_key(conv_id, key)) is not None:
                 return self._replay(existing, fingerprint, key)
             raise ApiError(409, "conflict", "another writer appended to this conversation at "
                            "the same time; retry", field="turn_index") from None
-
-    def _score_and_store(self, tenant_id: str, conv_id: str, turn_in: TurnIn, fingerprint: str,
-                         index: int, session: EngineSession | None,
-                         metadata: dict[str, Any] | None) -> dict[str, Any]:
-        """Score turn ``index`` with ``session`` (rebuilt if None) and store it durably.
-
-        Raises :class:`Conflict` (session evicted, nothing stored) if the index is taken.
-        """
-        limit = self.settings.max_turns_per_conversation
-        if index >= limit:
-            raise ApiError(409, "conversation_full",
-                           f"conversation {conv_id!r} already has {index} turns "
-                           f"(the limit is {limit})", field="turns")
-        try:
-            if session is None:
-                self.metrics.cache_miss()
-                if metadata is None:  # pragma: no cover - the fast path always has a session
-                    raise Conflict("no session")
-                with self.metrics.time_engine("restore"):
-                    turns = [stored_turn(t) for t in self.repo.turns(conv_id)]
-                    meta = Metadata.model_validate(metadata)
-                    session = self.scorer.run(
-                        lambda: self.engine.restore_session(turns, meta))
-            else:
-                self.metrics.cache_hit()
-            with self.metrics.time_engine("add_turn"):
-                result = self.scorer.add_turn(session, turn_in.to_turn())
-            version = self.engine.model_version
-            values = {"conversation_id": conv_id, "turn_index": index,
-                      "role": turn_in.role.value, "text": turn_in.text,
-                      "speaker": turn_in.speaker, "start_s": turn_in.start, "end_s": turn_in.end,
-                      "idempotency_key": turn_in.idempotency_key, "request_hash": fingerprint,
-                      "prediction": {**result.model_dump(mode="json"), "turn_index": index,
-                                     "model_version": version},
-                      "model_version": version}
-            self.repo.append_turn(values)
         except BaseException:
             self.cache.evict(conv_id)
             raise
-        self.cache.put(conv_id, session, index + 1, owner=tenant_id)
-        self.metrics.cache_size.set(len(self.cache))
-        return values
+        self._remember(tenant_id, conv_id, entry, key)
+        return values, False
 
     # --- stateless scoring -----------------------------------------------------------------
 
@@ -267,6 +318,7 @@ class LiveService:
     def close(self) -> None:
         self.broker.close_all()
         self.scorer.close()
+        self.writer.close()
 
     def stats(self) -> dict[str, Any]:
         return {"cached_sessions": len(self.cache)}

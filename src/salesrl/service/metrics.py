@@ -35,6 +35,12 @@ class Metrics:
         self.engine_seconds = Histogram(
             "salesrl_engine_duration_seconds", "Time spent in the engine.", ["op"],
             buckets=LATENCY_BUCKETS, registry=r)
+        self.commit_group = Histogram(
+            "salesrl_commit_group_turns", "Turns written per durable transaction (group commit).",
+            buckets=(1, 2, 4, 8, 16, 32, 64), registry=r)
+        self.score_batch = Histogram(
+            "salesrl_score_batch_turns", "Turns scored per model call (micro-batching).",
+            buckets=(1, 2, 4, 8, 16, 32, 64), registry=r)
         self.idempotent_replays = Counter(
             "salesrl_idempotent_replays", "Appends answered from an idempotency key.",
             registry=r)

@@ -48,11 +48,13 @@ class ScorerClosed(RuntimeError):
 class Scorer:
     """A single worker thread running every call to ``engine``, micro-batching turns."""
 
-    def __init__(self, engine: Engine, max_batch: int = 16) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 16,
+                 on_batch: Callable[[int], None] | None = None) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
         self.engine = engine
         self.max_batch = max_batch
+        self.on_batch = on_batch  # called with each scored batch's size (metrics)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -72,7 +74,12 @@ class Scorer:
         """``session.add_turn(turn)`` on the scorer thread, batched with other queued turns."""
         if threading.current_thread() is self._thread:
             return session.add_turn(turn)
-        return self._submit(_Job(session=session, turn=turn)).result()
+        return self.submit_turn(session, turn).result()
+
+    def submit_turn(self, session: EngineSession, turn: Turn) -> Future:
+        """Queue ``session.add_turn(turn)`` without waiting: a future of its TurnResult (an
+        event loop awaits it with ``asyncio.wrap_future``, no thread of its own blocked)."""
+        return self._submit(_Job(session=session, turn=turn))
 
     def close(self, timeout: float = 5.0) -> None:
         """Finish the queued jobs, then stop the thread; later calls raise ScorerClosed."""
@@ -134,6 +141,8 @@ class Scorer:
     def _score(self, jobs: Sequence[_Job]) -> None:
         self.batches_ += 1
         self.batched_turns_ += len(jobs)
+        if self.on_batch is not None:
+            self.on_batch(len(jobs))
         batch = getattr(self.engine, "add_turns", None)
         if batch is not None and len(jobs) > 1:
             for job in jobs:

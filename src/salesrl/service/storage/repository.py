@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -183,19 +184,53 @@ class Repository:
         One durable transaction. Raises :class:`Conflict` when the index or the idempotency key
         is already taken, or the index is not the next one; nothing is written then.
         """
-        now = utcnow()
-        values.setdefault("created_at", now)
-        index = values["turn_index"]
+        values.setdefault("created_at", utcnow())
         try:
             with self.db.write_conn() as conn:
-                conn.execute(insert(TURNS), values)
-                done = conn.execute(
-                    update(CONVERSATIONS)
-                    .where(CONVERSATIONS.c.id == values["conversation_id"],
-                           CONVERSATIONS.c.n_turns == index)
-                    .values(n_turns=index + 1, updated_at=now,
-                            latest_probability=values["prediction"]["probability"]))
-                if done.rowcount != 1:
-                    raise Conflict(f"turn {index} is not the next turn")
+                self._insert_turns(conn, [values])
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from None
+
+    def append_turns(self, rows: Sequence[dict[str, Any]]) -> list[Exception | None]:
+        """:meth:`append_turn` for several rows (of different conversations) in ONE durable
+        transaction (group commit, see :mod:`salesrl.service.writer`); one outcome per row.
+
+        If the group fails (a conflicting row, a lost race), it is rolled back and every row is
+        retried in its own transaction, so each row gets its own outcome: None when stored,
+        :class:`Conflict` when its index or key is taken, or the error that stopped it.
+        """
+        now = utcnow()
+        for values in rows:
+            values.setdefault("created_at", now)
+        if len(rows) > 1:
+            try:
+                with self.db.write_conn() as conn:
+                    self._insert_turns(conn, rows)
+                return [None] * len(rows)
+            except (IntegrityError, Conflict):
+                pass  # one by one below
+        out: list[Exception | None] = []
+        for values in rows:
+            try:
+                self.append_turn(values)
+                out.append(None)
+            except Exception as exc:  # noqa: BLE001 - that row's caller gets it
+                out.append(exc)
+        return out
+
+    @staticmethod
+    def _insert_turns(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert the rows and advance each conversation's summary; Conflict unless each row
+        is its conversation's next turn (a conversation appears at most once)."""
+        conn.execute(insert(TURNS), list(rows))
+        summary = [{"cid": v["conversation_id"], "idx": v["turn_index"],
+                    "n": v["turn_index"] + 1, "at": v["created_at"],
+                    "p": v["prediction"]["probability"]} for v in rows]
+        c = CONVERSATIONS
+        done = conn.execute(
+            update(c).where(c.c.id == bindparam("cid"), c.c.n_turns == bindparam("idx"))
+            .values(n_turns=bindparam("n"), updated_at=bindparam("at"),
+                    latest_probability=bindparam("p")),
+            summary)
+        if done.rowcount != len(rows):
+            raise Conflict("a turn is not its conversation's next turn")
