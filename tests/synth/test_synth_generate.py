@@ -147,3 +147,16 @@ def test_engaged_customers_answer_faster_and_longer(conversations: list[Conversa
 
     assert med(latency, engaged) < 0.6 * med(latency, cold)
     assert med(words, engaged) > med(words, cold)
+def test_untimed_share_drops_times_and_keeps_the_text() -> None:
+    from salesrl.synth.config import SimulatorConfig
+
+    timed = generate(120, 4)
+    mixed = generate(120, 4, SimulatorConfig(untimed_share=0.5))
+    untimed = [c for c in mixed if all(t.start is None and t.end is None for t in c.turns)]
+    assert 30 < len(untimed) < 90  # about half, chosen per conversation
+    assert all(t.start is not None for c in mixed if c not in untimed for t in c.turns)
+    assert [[t.text for t in c.turns] for c in mixed] == [[t.text for t in c.turns]
+                                                         for c in timed]
+    assert generate(120, 4, SimulatorConfig(untimed_share=0.5)) == mixed  # deterministic
+    with pytest.raises(ValueError, match="untimed_share"):
+        SimulatorConfig(untimed_share=1.5)

@@ -20,10 +20,13 @@ def generate(
     output: Path = typer.Option(..., "-o", "--output", help="The JSONL file to write."),
     batch_size: int = typer.Option(1024, "--batch-size",
                                    help="Conversations simulated together (part of the seed)."),
+    untimed_share: float = typer.Option(
+        0.0, "--untimed-share", min=0.0, max=1.0,
+        help="Share of conversations written without turn times (like chat or email logs)."),
 ) -> None:
     """Generate synthetic sales conversations with act labels and reference probabilities."""
     try:
-        config = SimulatorConfig(batch_size=batch_size)
+        config = SimulatorConfig(batch_size=batch_size, untimed_share=untimed_share)
     except ValueError as exc:
         raise DataError(str(exc), field="batch_size") from None
     progress = Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(),

@@ -29,6 +29,9 @@ class SimulatorConfig:
     #: chance that a customer turn mixes signals (a hedge on a positive act, warmth on a
     #: negative one)
     mixed_signal_rate: float = 0.25
+    #: share of conversations written without turn times (chat logs, emails and transcripts
+    #: often have none); chosen per conversation from (seed, index), so the text is unchanged
+    untimed_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -37,7 +40,7 @@ class SimulatorConfig:
             raise ValueError(f"max_exchanges must be in 2..40, got {self.max_exchanges}")
         if self.n_reps < 1:
             raise ValueError(f"n_reps must be at least 1, got {self.n_reps}")
-        for name in ("typo_rate", "offtopic_rate", "mixed_signal_rate"):
+        for name in ("typo_rate", "offtopic_rate", "mixed_signal_rate", "untimed_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")

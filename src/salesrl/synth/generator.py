@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,11 +79,17 @@ def iter_records(n: int, seed: int, config: SimulatorConfig | None = None,
     realiser = _realiser(config)
     for first, batch, text_rng in iter_batches(n, seed, config):
         yield from _records(batch, text_rng, realiser, seed, first,
-                            min(config.batch_size, n - first))
+                            min(config.batch_size, n - first), config.untimed_share)
+
+
+def _untimed(seed: int, index: int, share: float) -> bool:
+    """Whether conversation ``index`` of ``seed`` is written without times (a hash, so the
+    text random stream and every other conversation stay as they are)."""
+    return share > 0 and zlib.crc32(f"{seed}:{index}".encode()) / 2**32 < share
 
 
 def _records(batch: SimBatch, rand: random.Random, realiser: Realiser, seed: int,
-             first: int, count: int) -> Iterator[dict]:
+             first: int, count: int, untimed_share: float = 0.0) -> Iterator[dict]:
     rep_acts = batch.rep_acts[:count].tolist()
     cust_acts = batch.customer_acts[:count].tolist()
     n_ex = batch.n_exchanges[:count].tolist()
@@ -109,6 +116,9 @@ def _records(batch: SimBatch, rand: random.Random, realiser: Realiser, seed: int
             acts.append(_REP_VALUES[wrapup[k]])
             oracle.append(o_fin[k])
             bayes.append(b_fin[k])
+        index = first + k
+        if _untimed(seed, index, untimed_share):
+            texts = [(role, text, None, None) for role, text, _, _ in texts]
         turns = [
             {"role": role, "text": text,
              "speaker": ctx.rep_name if role == "rep" else ctx.customer_name,
@@ -116,7 +126,6 @@ def _records(batch: SimBatch, rand: random.Random, realiser: Realiser, seed: int
              "annotations": {"acts": [acts[t]], "oracle": oracle[t], "bayes": bayes[t]}}
             for t, (role, text, start, end) in enumerate(texts)
         ]
-        index = first + k
         yield {
             "id": f"syn-{seed}-{index:07d}",
             "turns": turns,
