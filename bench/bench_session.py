@@ -9,7 +9,9 @@ Replays ``n`` synthetic conversations (not the training seed) turn by turn throu
   ensemble forward);
 * ``add_turn``, warm: the same turns again, embeddings served by the cache;
 * ``update + forward``: the state update and the ensemble forward with the embedding given
-  (what the agent itself costs per turn).
+  (what the agent itself costs per turn);
+* the extras the model carries, each alone: the confidence tracker's update, the live
+  turning-point test, and the guide (tagging the turn, then the advisor's next move).
 
 It also checks that the session's probabilities equal ``predict`` on the whole conversation.
 The embedding cache is a fresh temporary file, so "cold" is really cold.
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from salesrl.agent.api import load
+from salesrl.guidance.turning_points import LiveTurningPoints, turn_cause
 from salesrl.synth import generate
 
 
@@ -61,18 +64,45 @@ def main() -> None:
                 t0 = time.perf_counter()
                 s.add(t)
                 warm.append(time.perf_counter() - t0)
+        conf, turning, tag, advise = [], [], [], []
+        guide = agent.guide
         for c in convs:
             emb = agent.builder.embed([t.text for t in c.turns])
             state = agent.builder.new_state()
+            tracker = agent.confidence.new_tracker() if agent.confidence is not None else None
+            live = LiveTurningPoints()
+            acts, roles = [], []
             for t, e in zip(c.turns, emb, strict=True):
                 t0 = time.perf_counter()
                 row = state.update(t, e)
-                agent.agent.predict_proba_rows(row[None, :])
+                p, m = agent.agent.predict_with_members(row[None, :])
                 core.append(time.perf_counter() - t0)
+                if tracker is not None:
+                    t0 = time.perf_counter()
+                    tracker.update(t, row, float(p[0]), m[0], e)
+                    conf.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                labels = sorted(state.tracker.last_acts_.labels)
+                live.update(float(p[0]), turn_cause(labels, t.text))
+                turning.append(time.perf_counter() - t0)
+                if guide is not None:
+                    t0 = time.perf_counter()
+                    acts.append(guide.tagger.predict([t.text], t.role)[0])
+                    roles.append(t.role)
+                    tag.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    guide.advise_acts(acts, roles)
+                    advise.append(time.perf_counter() - t0)
     out = {"model": agent.model_version, "embedding": agent.embedding_backend,
            "members": len(agent.agent.members_), "lexical": agent.lexical is not None,
            "add_turn_cold": _pct(cold), "add_turn_warm": _pct(warm),
-           "update_and_forward": _pct(core), "max_abs_diff_session_vs_predict": max_diff}
+           "update_and_forward": _pct(core),
+           "confidence_update": _pct(conf) if conf else None,
+           "live_turning_point": _pct(turning),
+           "guide_tag_turn": _pct(tag) if tag else None,
+           "guide_next_move": _pct(advise) if advise else None,
+           "confidence_module": agent.confidence is not None, "guide": guide is not None,
+           "max_abs_diff_session_vs_predict": max_diff}
     print(json.dumps(out, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")

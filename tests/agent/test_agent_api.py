@@ -261,18 +261,6 @@ def test_session_extras_equal_analyze_and_survive_a_restore(saved: tuple,
     assert quiet.add(call.turns[0]).next_move is None and quiet.next_move() is not None
 
 
-def test_live_turning_point_flags_a_jump() -> None:
-    from salesrl.guidance.turning_points import LiveTurningPoints
-
-    live = LiveTurningPoints()
-    flags = [live.update(p, "price discussed" if i == 6 else None)
-             for i, p in enumerate([0.5, 0.51, 0.49, 0.5, 0.52, 0.5, 0.85, 0.86])]
-    assert [i for i, f in enumerate(flags) if f is not None] == [6]
-    assert flags[6].cause == "price discussed" and flags[6].delta > 0.3
-    again = LiveTurningPoints.from_dict(json.loads(json.dumps(live.to_dict())))
-    assert again.update(0.2, None) is not None  # the next drop is seen after a restore
-
-
 def test_guide_needs_act_labels(tmp_path: Path) -> None:
     convs = [c.model_copy(update={"turns": [t.model_copy(update={"annotations": None})
                                             for t in c.turns]}) for c in generate(12, 0)]

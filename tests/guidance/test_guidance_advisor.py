@@ -69,3 +69,14 @@ def test_two_critics_and_multi_step_round_trip(act_log: ActLog, tmp_path: Path) 
     loaded = Advisor.load(adv.save(tmp_path))
     obs = np.zeros((2, OBS_DIM), dtype=np.float32)
     np.testing.assert_allclose(loaded.q_values(obs), adv.q_values(obs), atol=1e-6)
+
+
+def test_rare_situation_claims_no_lift(advisor: Advisor) -> None:
+    import copy
+
+    rare = copy.copy(advisor)
+    rare.support_ = np.zeros_like(advisor.support_)  # nothing logged anywhere
+    rec = rare.recommend(["small_talk"], ["objection_price"])
+    assert not rec.supported and rec.expected_lift == 0.0
+    assert rec.act in {a.value for a in RepAct}  # still the best guess
+    assert advisor.recommend(["small_talk"], ["objection_price"]).supported

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,24 @@ def test_conversation_turning_points_reads_causes_from_the_detectors() -> None:
     points = conversation_turning_points(p, turns)
     assert [tp.index for tp in points] == [5]
     assert points[0].delta < 0 and points[0].cause == "price discussed"
+
+
+def test_live_turning_point_flags_a_jump() -> None:
+    from salesrl.guidance.turning_points import LiveTurningPoints
+
+    live = LiveTurningPoints()
+    flags = [live.update(p, "price discussed" if i == 6 else None)
+             for i, p in enumerate([0.5, 0.51, 0.49, 0.5, 0.52, 0.5, 0.85, 0.86])]
+    assert [i for i, f in enumerate(flags) if f is not None] == [6]
+    assert flags[6].cause == "price discussed" and flags[6].delta > 0.3
+    again = LiveTurningPoints.from_dict(json.loads(json.dumps(live.to_dict())))
+    assert again.update(0.2, None) is not None  # the next drop is seen after a restore
+
+
+def test_live_turning_points_ignore_noise() -> None:
+    from salesrl.guidance.turning_points import LiveTurningPoints
+
+    rng = np.random.default_rng(0)
+    live = LiveTurningPoints()
+    flags = [live.update(float(p), None) for p in 0.4 + rng.normal(0, 0.01, 40)]
+    assert not any(flags)  # jitter of a flat series never starts a new level

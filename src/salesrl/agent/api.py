@@ -16,7 +16,8 @@ the agent was trained with the lexical-evidence column (:mod:`salesrl.agent.lexi
 column is appended to each row, incrementally in sessions (:mod:`~.lexical_state`).
 
 A model directory may also hold ``confidence/`` (a :class:`~salesrl.confidence.
-ConfidenceModel` fitted on out-of-fold predictions, :mod:`salesrl.confidence.agent_fit`) and ``guide/``
+ConfidenceModel` fitted on out-of-fold predictions, :mod:`salesrl.confidence.agent_fit`)
+and ``guide/``
 (tagger, offline advisor and example index, :mod:`salesrl.guidance.fitting`); then every
 :class:`TurnUpdate` carries confidence, interval, abstention and the rep's next move.
 """

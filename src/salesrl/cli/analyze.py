@@ -83,6 +83,8 @@ def _next_move(u: TurnUpdate) -> str:
     if u.next_move is None:
         return ""
     m = u.next_move
+    if not m.get("supported", True):
+        return f"{m['act'].replace('_', ' ')} (rare situation)"
     return f"{m['act'].replace('_', ' ')} ({m['expected_lift'] * 100:+.1f} pt)"
 
 
@@ -128,8 +130,9 @@ def footer(agent: SalesAgent, last: TurnUpdate | None) -> str:
         line += f"\n[yellow]withheld:[/] {last.abstain_reason}"
     if last is not None and last.next_move is not None:
         m = last.next_move
-        line += (f"\n[bold]Next move:[/] {m['act'].replace('_', ' ')} "
-                 f"(expected lift {m['expected_lift'] * 100:+.1f} pt): {m['text']}")
+        lift = (f"expected lift {m['expected_lift'] * 100:+.1f} pt" if m.get("supported", True)
+                else "a rare situation in the training calls: no lift claimed")
+        line += (f"\n[bold]Next move:[/] {m['act'].replace('_', ' ')} ({lift}): {m['text']}")
         for ex in m.get("examples") or []:
             line += f"\n  [dim]e.g. “{ex}”[/]"
     return line

@@ -77,6 +77,9 @@ class Recommendation:
     expected_lift: float
     support: int
     alternatives: list[tuple[str, float]]
+    #: False when no act has ``min_support`` logged examples in this situation: the act is
+    #: the plain argmax of an extrapolated Q, and no lift is claimed (``expected_lift`` 0)
+    supported: bool = True
 
 
 def _mlp(hidden: list[int]) -> nn.Sequential:
@@ -134,17 +137,19 @@ class Advisor:
         return np.clip(q, 0.0, 1.0)
 
     def choose(self, obs: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Best supported act index per row, and its expected lift (batched)."""
+        """Best supported act index per row, and its expected lift (batched; 0 where no act
+        has enough support: an extrapolated Q value is no evidence of a lift)."""
         q = self.q_values(obs)
         support = self.support_[keys]
         ok = support >= self.config_.min_support
-        ok[~ok.any(axis=1)] = True  # an unseen situation: fall back to the plain argmax
+        unsupported = ~ok.any(axis=1)
+        ok[unsupported] = True  # an unseen situation: fall back to the plain argmax
         best = np.where(ok, q, -np.inf).argmax(axis=1)
         total = support.sum(axis=1, keepdims=True)
         freq = np.where(total > 0, support / np.maximum(total, 1), 1.0 / N_REP)
         baseline = (freq * q).sum(axis=1)
         lift = q[np.arange(q.shape[0]), best] - baseline
-        return best, np.maximum(lift, 0.0)
+        return best, np.where(unsupported, 0.0, np.maximum(lift, 0.0))
 
     def recommend(self, rep_acts: list[str], customer_acts: list[str]) -> Recommendation:
         """The advice before the next rep turn, given the acts of the exchanges so far."""
@@ -156,11 +161,13 @@ class Advisor:
         best, lift = self.choose(obs, key)
         q = self.q_values(obs)[0]
         b = int(best[0])
+        supported = bool((self.support_[key[0]] >= self.config_.min_support).any())
         order = np.argsort(-q)[:3]
         return Recommendation(act=REP_ACTS[b].value, value=float(q[b]),
                               expected_lift=float(lift[0]),
                               support=int(self.support_[key[0], b]),
-                              alternatives=[(REP_ACTS[i].value, float(q[i])) for i in order])
+                              alternatives=[(REP_ACTS[i].value, float(q[i])) for i in order],
+                              supported=supported)
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

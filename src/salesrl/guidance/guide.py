@@ -36,6 +36,8 @@ class Guidance:
     support: int
     open_objection: str | None = None
     examples: list[str] = field(default_factory=list)
+    #: False: this situation is rare in the training logs; the act is a guess, no lift claimed
+    supported: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,7 +91,7 @@ class Guide:
             examples = self.examples.search(observe_sequence(reps, custs), rec.act, k=2)
         return Guidance(act=rec.act, text=guidance_text(rec.act, open_obj),
                         expected_lift=rec.expected_lift, value=rec.value, support=rec.support,
-                        open_objection=open_obj, examples=examples)
+                        open_objection=open_obj, examples=examples, supported=rec.supported)
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)
