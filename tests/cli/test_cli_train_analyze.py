@@ -59,7 +59,7 @@ def test_analyze_plain_text(trained: tuple[Path, Path], tmp_path: Path) -> None:
     out = result.output
     assert "call: P(sale) after each turn" in out and "conf." in out and "next move" in out
     assert "customer" in out and "%" in out and "pt" in out and "—" in out
-    assert "Next move:" in out and "expected lift" in out  # the advice after the call
+    assert "Next move:" in out  # the advice after the call (lift, or "rare situation")
 
 
 def test_analyze_json_output_matches_the_api(trained: tuple[Path, Path],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from salesrl.conversation import DataError
+from salesrl.conversation import DataError, Outcome
 from salesrl.guidance.fitting import act_label_coverage, fit_guide
 from salesrl.synth import generate
 
@@ -31,4 +31,4 @@ def test_fit_guide_advises_and_refuses_unlabelled_turns() -> None:
     with pytest.raises(DataError, match="has no act label"):
         fit_guide([broken, *convs[1:]], advisor_steps=100)
     with pytest.raises(DataError, match="no labelled conversation"):
-        fit_guide([c.model_copy(update={"outcome": "unknown"}) for c in convs[:3]])
+        fit_guide([c.model_copy(update={"outcome": Outcome.UNKNOWN}) for c in convs[:3]])
