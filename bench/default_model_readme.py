@@ -18,7 +18,9 @@ def main(argv: list[str]) -> None:
     wall = f"{argv[3]} s" if len(argv) > 3 and argv[3] else "not recorded"
     card = json.loads((out / "model_card.json").read_text(encoding="utf-8"))
     d, s, e = card["data"], card["seconds"], card["embedding"]
-    size = sum(f.stat().st_size for f in out.iterdir() if f.is_file() and f.suffix != ".md")
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file() and f.suffix != ".md")
+    part = {name: sum(f.stat().st_size for f in (out / name).rglob("*") if f.is_file())
+            for name in ("confidence", "guide") if (out / name).is_dir()}
     cache = os.environ.get("SALESRL_CACHE_DIR", "~/.cache/salesrl")
     rows = {
         "data": f"{d['conversations']:,} synthetic conversations, {d['turns']:,} turns, "
@@ -30,11 +32,19 @@ def main(argv: list[str]) -> None:
         "embedding": f"`{e['backend']}` ({e['model_id']}, dim {e['dim']})",
         "ensemble": f"{card['ensemble_size']} members; lexical evidence: "
                     f"{card.get('lexical', False)}",
+        "confidence": (f"fitted on {card['confidence']['folds']} out-of-fold agents "
+                       f"(out-of-fold accuracy {card['confidence']['validation']['accuracy']:.3f}"
+                       f"), {card['confidence']['coverage']:.0%} conformal sets"
+                       if card.get("confidence") else "none"),
+        "guide": (f"tagger, offline CQL advisor ({card['guide']['advisor_steps']} steps), "
+                  "example index" if card.get("guide") else "none"),
         "time": f"encoding {s['encoding']} s (embedding cache `{cache}`), training "
-                f"{s['training']} s; wall of `salesrl train`: {wall}; "
+                f"{s['training']} s, confidence {s.get('confidence', 0)} s, guide "
+                f"{s.get('guide', 0)} s; wall of `salesrl train`: {wall}; "
                 f"{card['machine']['cpus']} CPUs",
-        "size": f"{size / 1e6:.2f} MB (agent.json, weights.safetensors, state.json, "
-                "model_card.json)",
+        "size": f"{size / 1e6:.2f} MB in all ("
+                + ", ".join(f"{k}/ {v / 1e6:.2f} MB" for k, v in part.items())
+                + (", " if part else "") + "the agent the rest)",
         "trained": card["trained"],
     }
     table = "\n".join(f"| {k} | {v} |" for k, v in rows.items())
