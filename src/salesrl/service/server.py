@@ -25,7 +25,9 @@ def run(settings: Settings, *, log_level: str = "info", access_log: bool = False
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m salesrl.service [--host H] [--port P] [--db URL]`` (same as salesrl serve)."""
+    """``python -m salesrl.service [--host H] [--port P] [--db URL]``: the placeholder engine
+    (no model to load; the durability test kills it under load). ``salesrl serve`` serves the
+    trained agent."""
     parser = argparse.ArgumentParser(prog="python -m salesrl.service")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
