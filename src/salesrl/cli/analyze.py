@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from salesrl.cli.app import app, console, err_console, friendly_errors
+from salesrl.cli.app import app, console, friendly_errors, warnings_as_lines
 from salesrl.conversation import Conversation, DataError, parse_conversation, read_jsonl
 from salesrl.conversation.plaintext import parse_plaintext
 
@@ -141,24 +141,14 @@ def footer(agent: SalesAgent, last: TurnUpdate | None) -> str:
 def load_model(path: Path | None, option: str = "--model") -> SalesAgent:
     """:func:`salesrl.load` for a command: a model for another backend becomes a located
     :class:`DataError`, a state-drift warning one yellow line on stderr."""
-    import warnings
-
     from salesrl.agent.api import StateDriftWarning, load
     from salesrl.agent.artifacts import IncompatibleArtifactError
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StateDriftWarning)
+    with warnings_as_lines(StateDriftWarning):
         try:
-            agent = load(path)
+            return load(path)
         except IncompatibleArtifactError as exc:
             raise DataError(str(exc), field=option) from None
-    for w in caught:
-        if issubclass(w.category, StateDriftWarning):
-            err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False,
-                              soft_wrap=True)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return agent
 
 
 def analyze_conversations(model: SalesAgent, conversations: list[Conversation]

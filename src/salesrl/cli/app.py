@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
@@ -42,3 +44,18 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 def _root() -> None:
     """salesrl: turn-by-turn conversion probability for sales conversations."""
     # A callback keeps typer in group mode even when only one command is registered.
+
+
+@contextmanager
+def warnings_as_lines(category: type[Warning]) -> Iterator[None]:
+    """Show each ``category`` warning raised inside as one yellow ``warning:`` line on stderr
+    (the user's data or model, not a code location); other warnings go on as usual."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category)
+        yield
+    for w in caught:
+        if issubclass(w.category, category):
+            err_console.print(f"[bold yellow]warning:[/] {w.message}", highlight=False,
+                              soft_wrap=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from salesrl.cli.app import app, console, err_console, friendly_errors
+from salesrl.cli.app import app, console, friendly_errors, warnings_as_lines
 from salesrl.conversation import DataError, Outcome, write_jsonl
 from salesrl.importers import IMPORTERS, DataWarning
 
@@ -71,15 +70,8 @@ def convert(
         used = ", ".join(flag for flag, given in csv_flags.items() if given)
         raise DataError(f"{used} only apply to --from csv", field="--from")
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
+    with warnings_as_lines(DataWarning):
         conversations = IMPORTERS[source.value](input_path, **options)
-    for w in caught:
-        if issubclass(w.category, DataWarning):
-            err_console.print(f"[bold yellow]warning:[/] {w.message}", highlight=False,
-                              soft_wrap=True)
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
     try:
         n = write_jsonl(conversations, output)
