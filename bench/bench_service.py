@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_service.py [--levels 1,8,32] [--requests 600]
         [--max-seconds 20] [--db URL] [--json bench/results/service.json]
-        [--engine baseline|agent] [--model DIR] [--client httpx|raw]
+        [--engine baseline|agent] [--model DIR] [--client httpx|raw] [--rate TURNS_PER_S]
 
 Starts ``salesrl serve`` (the placeholder engine, or the agent) as a subprocess on 127.0.0.1 (a
 free port, a fresh SQLite file in a temporary folder unless ``--db`` is given), creates an API
@@ -13,6 +13,16 @@ passed. Reports the p50 / p90 / p99 / max latency of an append as the client see
 sent -> 201 read), the throughput, and the CPU time per append of the server process and of
 this client (steadier than latency on a shared machine). Every append is durable (SQLite WAL,
 synchronous=FULL) before it is answered.
+
+Closed loop by default: each worker sends its next append as soon as the last one is answered,
+so the load is as high as the server allows and, by Little's law, p50 latency is about
+concurrency / throughput (at concurrency 8, p50 <= 15 ms needs about 530 answers/s). With
+``--rate R`` the load is open loop instead: appends arrive at R per second in all (a Poisson
+process, split evenly over the conversations, each conversation's turns still one after the
+other, as in a live call), and a latency is measured from the append's *scheduled* time, so a
+server that falls behind is charged for the wait (no coordinated omission; Tene, "How NOT to
+measure latency", 2015). This is the question a deployment asks: at 150 turns/s from 8 live
+calls, how long does an append take?
 
 Targets (issue): at concurrency 8, p50 <= 15 ms, p99 <= 50 ms and >= 150 turns/s, on a quiet
 machine. The client runs on the same machine as the server, so on a small box it competes for
@@ -26,6 +36,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import socket
 import subprocess
 import sys
@@ -104,10 +115,14 @@ class RawClient:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, payload: dict[str, Any]) -> int:
-        """POST ``payload`` to ``path``; returns the status once the whole body is read."""
+    async def connect(self) -> None:
+        """Open the connection now (so that the first timed append does not)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def post(self, path: str, payload: dict[str, Any]) -> int:
+        """POST ``payload`` to ``path``; returns the status once the whole body is read."""
+        await self.connect()
         assert self.reader is not None
         body = json.dumps(payload).encode()
         self.writer.write(b"POST " + path.encode() + b" HTTP/1.1\r\n" + self.head
@@ -129,7 +144,8 @@ class RawClient:
 
 async def run_level(base: str, key: str, concurrency: int, requests: int,
                     max_seconds: float, server_pid: int | None = None,
-                    client_kind: str = "httpx") -> dict[str, Any]:
+                    client_kind: str = "httpx", rate: float | None = None,
+                    seed: int = 0) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     latencies: list[float] = []
@@ -146,20 +162,31 @@ async def run_level(base: str, key: str, concurrency: int, requests: int,
 
         url = httpx.URL(base)
         raws = [RawClient(url.host, url.port or 80, key) for _ in convs]
+        if client_kind == "raw":
+            for raw in raws:
+                await raw.connect()
 
         async def post(i: int, path: str, payload: dict[str, Any]) -> int:
             if client_kind == "raw":
                 return await raws[i].post(path, payload)
             return (await client.post(path, json=payload)).status_code
 
+        rng = random.Random(seed)
+
         async def worker(i: int, conv: str) -> None:
             nonlocal budget, errors
             n = 0
+            due = start  # open loop: this conversation's next scheduled send time
             while budget > 0 and time.perf_counter() < stop_at:
                 budget -= 1
                 role, text = LINES[n % len(LINES)]
                 n += 1
-                t0 = time.perf_counter()
+                if rate is not None:
+                    due += rng.expovariate(rate / concurrency)
+                    wait = due - time.perf_counter()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                t0 = time.perf_counter() if rate is None else due
                 status = await post(i, f"/v1/conversations/{conv}/turns",
                                     {"role": role, "text": text})
                 dt = time.perf_counter() - t0
@@ -171,7 +198,7 @@ async def run_level(base: str, key: str, concurrency: int, requests: int,
         hist0 = await histograms(client)
         server_cpu0 = cpu_seconds(server_pid)
         client_cpu0 = time.process_time()
-        t0 = time.perf_counter()
+        t0 = start = time.perf_counter()
         await asyncio.gather(*(worker(i, c) for i, c in enumerate(convs)))
         wall = time.perf_counter() - t0
         client_cpu = time.process_time() - client_cpu0
@@ -182,7 +209,8 @@ async def run_level(base: str, key: str, concurrency: int, requests: int,
     ms = [x * 1000 for x in latencies]
     n = max(len(latencies), 1)
     # CPU per append (user + system, all threads) is steadier than latency on a shared machine.
-    return {"concurrency": concurrency, "client": client_kind, "appends": len(latencies),
+    return {"concurrency": concurrency, "client": client_kind, "offered_rate": rate,
+            "appends": len(latencies),
             "errors": errors,
             "seconds": wall, "p50_ms": percentile(ms, 50), "p90_ms": percentile(ms, 90),
             "p99_ms": percentile(ms, 99), "max_ms": max(ms) if ms else float("nan"),
@@ -239,9 +267,11 @@ def main() -> None:
     ap.add_argument("--model", type=Path, help="agent model directory (default: shipped)")
     ap.add_argument("--client", choices=("httpx", "raw"), default="httpx",
                     help="httpx, or a minimal HTTP/1.1 client that leaves more CPU to the server")
+    ap.add_argument("--rate", type=float, help="open loop: appends per second in all (Poisson "
+                    "arrivals, latency from the scheduled time); default: closed loop")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
-    console = Console()
+    console = Console(width=200)
     with tempfile.TemporaryDirectory(prefix="salesrl-bench-") as tmp:
         db_url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         db = Database(db_url, pool_size=1)
@@ -253,14 +283,15 @@ def main() -> None:
         proc = start_server(db_url, port, Path(tmp) / "server.log", args.engine, args.model)
         try:
             rows = [asyncio.run(run_level(f"http://127.0.0.1:{port}", key, c, args.requests,
-                                          args.max_seconds, proc.pid, args.client))
+                                          args.max_seconds, proc.pid, args.client, args.rate))
                     for c in levels]
         finally:
             proc.terminate()
             proc.wait(timeout=15)
 
+    load = "closed loop" if args.rate is None else f"open loop at {args.rate:g} appends/s"
     table = Table(title="turn append (POST /v1/conversations/{id}/turns), durable SQLite, "
-                  f"{args.engine} engine, {args.client} client")
+                  f"{args.engine} engine, {args.client} client, {load}")
     for col in ("concurrency", "appends", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms",
                 "turns/s", "server CPU ms/append", "client CPU ms/append", "turns/commit",
                 "turns/model call"):
@@ -282,6 +313,7 @@ def main() -> None:
                       + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()),
                       highlight=False)
     report = {"benchmark": "service_turn_append", "engine": args.engine, "client": args.client,
+              "load": load,
               "db": "sqlite" if not args.db else "custom",
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform(),

@@ -102,6 +102,12 @@ def test_add_turns_batch_matches_one_by_one(agent: SalesAgent) -> None:
         assert [r.probability for r in got] == pytest.approx(  # type: ignore[union-attr]
             [r.probability for r in expected], rel=1e-5)
         assert [r.turn_index for r in got] == [k] * 3  # type: ignore[union-attr]
+        # confidence is searched for the whole batch at once: same numbers as one by one
+        for r, e in zip(got, expected, strict=True):
+            assert r.confidence == pytest.approx(e.confidence, abs=1e-6)  # type: ignore
+            assert r.interval == pytest.approx(e.interval, abs=1e-6)  # type: ignore
+            assert r.abstain == e.abstain  # type: ignore[union-attr]
+            assert r.abstain_reason == e.abstain_reason  # type: ignore[union-attr]
 
 
 def test_add_turns_with_a_repeated_session_goes_one_by_one(agent: SalesAgent) -> None:

@@ -158,3 +158,54 @@ def test_closed_scorer_refuses_work_and_bad_batch_size() -> None:
         scorer.run(lambda: 1)
     with pytest.raises(ValueError, match="max_batch"):
         Scorer(BaselineEngine(), max_batch=0)
+
+
+class _PipelinedEngine(_Engine):
+    """Prepares a batch (tags each text) on the intake thread, scores on the other."""
+
+    def __init__(self) -> None:
+        super().__init__(batch=True)
+        self.threads: dict[str, set[str]] = {"prepare": set(), "score": set()}
+        self.mismatches = 0
+        self.add_turns = self._add_prepared  # type: ignore[assignment]
+
+    def prepare_turns(self, turns: Sequence[Turn]) -> list[str]:
+        self.threads["prepare"].add(threading.current_thread().name)
+        time.sleep(0.002)
+        return [t.text.upper() for t in turns]
+
+    def _add_prepared(self, items: Sequence[tuple[EngineSession, Turn]],
+                      prepared: list[str] | None = None) -> list[TurnResult | BaseException]:
+        self.threads["score"].add(threading.current_thread().name)
+        if prepared is None or prepared != [t.text.upper() for _, t in items]:
+            self.mismatches += 1
+        return self._add_turns(items)
+
+
+def test_pipelined_engine_prepares_on_one_thread_and_scores_on_another() -> None:
+    engine = _PipelinedEngine()
+    scorer = Scorer(engine, max_batch=4)
+    seen = _hammer(scorer, engine, n_conv=8, n_turns=5)
+    calls = [scorer.run(lambda i=i: i) for i in range(3)]  # calls still answered, in order
+    scorer.close()
+    assert seen == {i: list(range(5)) for i in range(8)}
+    assert calls == [0, 1, 2]
+    assert engine.mismatches == 0  # every batch scored with what was prepared for it
+    assert engine.probe.peak == 1  # sessions are still touched by one thread at a time
+    assert engine.threads == {"prepare": {"salesrl-intake"}, "score": {"salesrl-scorer"}}
+    assert scorer.batched_turns_ == 40
+    with pytest.raises(ScorerClosed):
+        scorer.run(lambda: 1)
+
+
+def test_pipeline_falls_back_when_prepare_fails() -> None:
+    engine = _PipelinedEngine()
+
+    def broken(turns: Sequence[Turn]) -> list[str]:
+        raise RuntimeError("embedding backend down")
+
+    engine.prepare_turns = broken  # type: ignore[method-assign]
+    scorer = Scorer(engine)
+    assert scorer.add_turn(engine.new_session(Metadata()), _turn()).turn_index == 0
+    scorer.close()
+    assert engine.batch_sizes == []  # scored without a prepared batch: one by one

@@ -177,15 +177,16 @@ class AgentSession:
         return row, np.append(row, np.float32(self.lexical.update(turn)))
 
     def _finish(self, turn: Turn, row: np.ndarray, embedding: np.ndarray, p: float,
-                members: np.ndarray, act: str | None = None) -> TurnUpdate:
-        """The update after the probability: confidence, turning point, next move (``act``:
-        the turn's tagged act when the caller tagged a batch at once)."""
+                members: np.ndarray, act: str | None = None,
+                assessment: Assessment | None = None) -> TurnUpdate:
+        """The update after the probability: confidence, turning point, next move (``act``
+        and ``assessment``: the turn's tagged act and confidence when the caller computed a
+        batch at once)."""
         from salesrl.guidance.turning_points import turn_cause
 
         change = None if self.last_probability is None else p - self.last_probability
         self.last_probability = p
-        assessment = None
-        if self.confidence is not None:
+        if assessment is None and self.confidence is not None:
             assessment = self.confidence.update(turn, row, p, members, embedding)
         acts = self.state.tracker.last_acts_
         cause = turn_cause(sorted(acts.labels) if acts is not None else [], turn.text)
@@ -242,11 +243,19 @@ class AgentSession:
                     tagged = owner.guide.tagger.predict([items[i][1].text for i in idx], role)
                     for i, a in zip(idx, tagged, strict=True):
                         acts[i] = a
+            assessments: list[Assessment | None] = [None] * len(ok)
+            if owner.confidence is not None:  # one reference search for the whole batch
+                from salesrl.confidence import ConfidenceTracker
+
+                trackers = [items[i][0].confidence for i in ok]
+                assessments = list(ConfidenceTracker.update_many(
+                    trackers, [items[i][1] for i in ok], np.stack(rows), probs, members,
+                    embeddings[ok]))
             for j, i in enumerate(ok):
                 session, turn = items[i]
                 try:
                     out[i] = session._finish(turn, rows[j], embeddings[i], float(probs[j]),
-                                             members[j], acts[i])
+                                             members[j], acts[i], assessments[j])
                 except Exception as exc:  # noqa: BLE001 - reported in this item's slot
                     out[i] = exc
         return [u for u in out if u is not None]

@@ -468,6 +468,38 @@ class ConfidenceTracker:
         mem = None if members is None else np.asarray(members, dtype=np.float64).reshape(1, -1)
         return m._finish(raw, prefix, np.array([float(probability)]), mem).item(0)
 
+    @staticmethod
+    def update_many(trackers: Sequence[ConfidenceTracker], turns: Sequence[Turn],
+                    rows: np.ndarray, probabilities: np.ndarray,
+                    members: np.ndarray | None, embeddings: np.ndarray) -> list[Assessment]:
+        """:meth:`update` for the next turn of several conversations of one model at once.
+
+        The reference is searched with every row in one matrix product (the search reads the
+        whole reference, so one pass for the batch instead of one per turn), then each tracker
+        folds its own row into its running sums, as :meth:`update` does.
+        """
+        if not trackers:
+            return []
+        m = trackers[0].model
+        if any(t.model is not m for t in trackers):
+            raise ValueError("update_many: every tracker must share one ConfidenceModel")
+        structs = np.stack([t.structure.update_turn(turn)
+                            for t, turn in zip(trackers, turns, strict=True)])
+        raw = raw_parts(m.reference_, np.asarray(rows), np.asarray(embeddings),
+                        [turn.text for turn in turns], structs)
+        prefixes: list[dict[str, np.ndarray]] = []
+        for i, tracker in enumerate(trackers):
+            prefix = tracker.sums.update({k: v[i:i + 1] for k, v in raw.items()},
+                                         m.novel_threshold_)
+            traj = tracker.trajectory.update(float(probabilities[i]))
+            prefix.update({n: np.array([v]) for n, v in zip(SIGNAL_GROUPS["trajectory"], traj,
+                                                             strict=True)})
+            prefixes.append(prefix)
+        prefix = {k: np.concatenate([p[k] for p in prefixes]) for k in prefixes[0]}
+        mem = None if members is None else np.asarray(members, dtype=np.float64)
+        out = m._finish(raw, prefix, np.asarray(probabilities, dtype=np.float64), mem)
+        return [out.item(i) for i in range(len(trackers))]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe running state (structure, prefix sums, trajectory); NaN becomes None."""
         def clean(d: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ live conversation is an :class:`~salesrl.agent.api.AgentSession` (one embedding,
 state update and one forward pass per turn, then the confidence tracker and the live turning
 point); a session evicted from the service's cache is rebuilt by replaying the stored turns.
 :meth:`AgentEngine.add_turns` scores the next turn of several sessions with one embedding call
-(the service's scorer batches).
+(the service's scorer batches), and :meth:`AgentEngine.prepare_turns` embeds a batch apart from
+the sessions, so the scorer can embed one batch while it scores the previous one.
 
 Guidance never delays the probability: every turn of a batch is scored first, then the guide's
 next move is added turn by turn while the batch is within ``guidance_budget_s``; a turn past
@@ -19,6 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from salesrl.agent.api import AgentSession, SalesAgent, TurnUpdate, load
 from salesrl.conversation import Conversation, Metadata, Turn
@@ -87,18 +90,26 @@ class AgentEngine:
             session.session.add(turn)
         return session
 
-    def add_turns(self, items: Sequence[tuple[EngineSession, Turn]]
-                  ) -> list[TurnResult | BaseException]:
-        """The next turn of several sessions: their texts embedded in one call and their rows
-        scored in one forward pass (see :class:`BatchEngine`), then the advice per turn
-        within the time budget."""
+    def prepare_turns(self, turns: Sequence[Turn]) -> np.ndarray:
+        """The batch's text embeddings (one call; no session is touched), so the service's
+        scorer can embed the next batch while this one is scored (see
+        :class:`~salesrl.service.engine.PipelinedEngine`)."""
+        return self.agent.builder.embed([turn.text for turn in turns])
+
+    def add_turns(self, items: Sequence[tuple[EngineSession, Turn]],
+                  prepared: np.ndarray | None = None) -> list[TurnResult | BaseException]:
+        """The next turn of several sessions: their texts embedded in one call (or given, from
+        :meth:`prepare_turns`) and their rows scored in one forward pass (see
+        :class:`BatchEngine`), then the advice per turn within the time budget."""
         sessions = [s.session for s, _ in items if isinstance(s, AgentEngineSession)]
         if len(sessions) != len(items) or len({id(s) for s in sessions}) != len(items):
             return [_one(s, t) for s, t in items]  # foreign or repeated session: one by one
-        try:
-            embeddings = self.agent.builder.embed([turn.text for _, turn in items])
-        except Exception:  # noqa: BLE001 - nothing updated yet: one by one, so each error
-            return [_one(s, t) for s, t in items]  # finds its own turn
+        embeddings = prepared
+        if embeddings is None or len(embeddings) != len(items):
+            try:
+                embeddings = self.prepare_turns([turn for _, turn in items])
+            except Exception:  # noqa: BLE001 - nothing updated yet: one by one, so each
+                return [_one(s, t) for s, t in items]  # error finds its own turn
         # A failing forward pass raises for the whole batch (the service evicts each session).
         updates = AgentSession.add_many(
             [(s, t) for s, (_, t) in zip(sessions, items, strict=True)], embeddings)

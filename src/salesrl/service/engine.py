@@ -80,6 +80,26 @@ class BatchEngine(Engine, Protocol):
         ...
 
 
+@runtime_checkable
+class PipelinedEngine(BatchEngine, Protocol):
+    """A batch engine whose per-batch work splits into a session-free part and the rest.
+
+    Optional: the scorer runs ``prepare_turns`` (which must touch no session, e.g. embedding
+    the texts) on one thread and ``add_turns(items, prepared)`` on another, so consecutive
+    batches overlap.
+    """
+
+    def prepare_turns(self, turns: Sequence[Turn]) -> Any:
+        """Session-free work for a batch of turns (may run while another batch is scored)."""
+        ...
+
+    def add_turns(self, items: Sequence[tuple[EngineSession, Turn]], prepared: Any = None
+                  ) -> list[TurnResult | BaseException]:
+        """:meth:`BatchEngine.add_turns`, given what :meth:`prepare_turns` returned for the
+        same turns (None: prepare it here)."""
+        ...
+
+
 # --- the placeholder baseline ----------------------------------------------------------------
 
 _OBJECTION = re.compile(

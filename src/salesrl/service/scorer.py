@@ -14,6 +14,14 @@ their texts in one embedding call). Jobs are drained in order, and one conversat
 two turns in flight (the service's per-conversation lock), so per-conversation order holds.
 A hand-written queue rather than ``ThreadPoolExecutor``: an executor cannot hand its worker
 several queued jobs at once.
+
+Pipeline: an engine with ``prepare_turns`` (see :class:`~salesrl.service.engine.PipelinedEngine`;
+the agent embeds the batch's texts there) gets a second thread. The intake thread drains the
+queue into a batch and runs ``prepare_turns`` on it; the scoring thread runs ``add_turns`` with
+what was prepared. Preparing touches no session, and the embedding model releases the GIL, so
+batch *k + 1* is embedded on one core while batch *k* is scored on the other (on 2 cores the
+serial scorer left one core mostly idle outside the embedding). At most two prepared batches
+wait, so under load the intake thread blocks and the next batch grows instead.
 """
 
 from __future__ import annotations
@@ -41,6 +49,14 @@ class _Job:
     future: Future = field(default_factory=Future)
 
 
+@dataclass
+class _Prepared:
+    """A batch of turn jobs and what the engine prepared for it (None: prepare failed)."""
+
+    jobs: list[_Job]
+    prepared: Any = None
+
+
 class ScorerClosed(RuntimeError):
     """The scorer was closed; no more engine calls are taken."""
 
@@ -57,6 +73,10 @@ class Scorer:
         self.on_batch = on_batch  # called with each scored batch's size (metrics)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        # the pipeline's second stage (engines with prepare_turns): prepared batches and calls
+        self._prepare = getattr(engine, "prepare_turns", None)
+        self._ready: queue.Queue[_Job | _Prepared | None] = queue.Queue(maxsize=2)
+        self._scoring_thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._closed = False
         self.batches_ = 0  # number of worker iterations that scored turns
@@ -64,15 +84,18 @@ class Scorer:
 
     # --- callers ---------------------------------------------------------------------------
 
+    def _on_worker(self) -> bool:
+        return threading.current_thread() in (self._thread, self._scoring_thread)
+
     def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn()`` on the scorer thread and return its result (re-raising its error)."""
-        if threading.current_thread() is self._thread:
+        if self._on_worker():
             return fn()
         return self._submit(_Job(fn=fn)).result()
 
     def add_turn(self, session: EngineSession, turn: Turn) -> TurnResult:
         """``session.add_turn(turn)`` on the scorer thread, batched with other queued turns."""
-        if threading.current_thread() is self._thread:
+        if self._on_worker():
             return session.add_turn(turn)
         return self.submit_turn(session, turn).result()
 
@@ -85,9 +108,11 @@ class Scorer:
         """Finish the queued jobs, then stop the thread; later calls raise ScorerClosed."""
         self._closed = True
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
+        if thread is not None and not self._on_worker():
             self._queue.put(None)
             thread.join(timeout)
+            if self._scoring_thread is not None:
+                self._scoring_thread.join(timeout)
 
     # --- the worker ------------------------------------------------------------------------
 
@@ -102,18 +127,26 @@ class Scorer:
         if self._thread is None:
             with self._start_lock:
                 if self._thread is None:
-                    thread = threading.Thread(target=self._loop, name="salesrl-scorer",
-                                              daemon=True)
+                    if self._prepare is not None:
+                        scoring = threading.Thread(target=self._scoring_loop,
+                                                   name="salesrl-scorer", daemon=True)
+                        scoring.start()
+                        self._scoring_thread = scoring
+                    thread = threading.Thread(
+                        target=self._loop, daemon=True,
+                        name="salesrl-scorer" if self._prepare is None else "salesrl-intake")
                     thread.start()
                     self._thread = thread
 
     def _loop(self) -> None:
+        """The intake: drain queued jobs into batches, in arrival order."""
         while True:
             job = self._queue.get()
             if job is None:
+                self._hand_on(None)
                 return
             if job.fn is not None:
-                _settle(job.future, job.fn)
+                self._call(job)
                 continue
             turns = [job]
             stop = False
@@ -128,27 +161,60 @@ class Scorer:
                     stop = True
                     break
                 if nxt.fn is not None:
-                    self._score(turns)
+                    self._batch(turns)
                     turns = []
-                    _settle(nxt.future, nxt.fn)
+                    self._call(nxt)
                     break
                 turns.append(nxt)
             if turns:
-                self._score(turns)
+                self._batch(turns)
             if stop:
+                self._hand_on(None)
                 return
 
-    def _score(self, jobs: Sequence[_Job]) -> None:
+    def _call(self, job: _Job) -> None:
+        if self._prepare is None:
+            _settle(job.future, job.fn)  # type: ignore[arg-type]
+        else:
+            self._ready.put(job)
+
+    def _batch(self, jobs: list[_Job]) -> None:
+        if self._prepare is None:
+            self._score(jobs)
+            return
+        try:
+            prepared = self._prepare([j.turn for j in jobs])
+        except Exception:  # noqa: BLE001 - add_turns then prepares itself, turn by turn
+            prepared = None
+        self._ready.put(_Prepared(jobs, prepared))
+
+    def _hand_on(self, item: None) -> None:
+        if self._prepare is not None:
+            self._ready.put(item)
+
+    def _scoring_loop(self) -> None:
+        """The pipeline's second stage: score prepared batches and run calls, in order."""
+        while True:
+            item = self._ready.get()
+            if item is None:
+                return
+            if isinstance(item, _Prepared):
+                self._score(item.jobs, item.prepared)
+            else:
+                _settle(item.future, item.fn)  # type: ignore[arg-type]
+
+    def _score(self, jobs: Sequence[_Job], prepared: Any = None) -> None:
         self.batches_ += 1
         self.batched_turns_ += len(jobs)
         if self.on_batch is not None:
             self.on_batch(len(jobs))
         batch = getattr(self.engine, "add_turns", None)
-        if batch is not None and len(jobs) > 1:
+        if batch is not None and (len(jobs) > 1 or prepared is not None):
             for job in jobs:
                 job.future.set_running_or_notify_cancel()
             try:
-                results = batch([(j.session, j.turn) for j in jobs])
+                items = [(j.session, j.turn) for j in jobs]
+                results = batch(items) if prepared is None else batch(items, prepared)
             except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
                 for job in jobs:
                     job.future.set_exception(exc)
