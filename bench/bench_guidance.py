@@ -1,7 +1,7 @@
 """Guidance benchmarks: tagger F1 tables, exact uplift ceilings, guidance latency.
 
     .venv/bin/python bench/bench_guidance.py [--n-train 4000] [--n-test 1000]
-        [--adherence 0.7] [--json OUT.json]
+        [--adherence 0.7] [--table-search] [--one-step N_LOGGED] [--json OUT.json]
 
 (a) Act tagger (salesrl.guidance.tagger): fitted on ``generate(n_train, seed=11)``, scored
 per act on ``generate(n_test, seed=12)`` (other conversations, split by conversation), rep
@@ -13,7 +13,10 @@ of salesrl.guidance.persuasion (transfer from sales templates to charity persuas
 best a hidden-state-aware advisor could reach at the given adherence (backward induction).
 
 (c) With ``--table-search``: the best advisor that sees only (last customer act,
-exchange), by exact coordinate ascent (a lower bound on that class's optimum).
+exchange), by exact coordinate ascent (a lower bound on that class's optimum). With
+``--one-step N``: the exact rate of the greedy policy on the logged reps' own values in the
+same situations, learned from N logged control calls (what an offline advisor with
+Monte Carlo targets can reach on that table).
 
 (d) Latency of one guidance call (tagger + advisor + example search) and of turning points,
 on a small advisor; the machine may be loaded, so these are indicative.
@@ -31,7 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-from salesrl.guidance.ab import best_table_policy, exact_control_rate, hidden_state_ceiling
+from salesrl.guidance.ab import (
+    best_table_policy,
+    exact_control_rate,
+    hidden_state_ceiling,
+    one_step_table_policy,
+    table_policy_rate,
+)
 from salesrl.guidance.advisor import Advisor, AdvisorConfig
 from salesrl.guidance.examples import ExampleIndex
 from salesrl.guidance.guide import Guide
@@ -63,6 +72,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--table-search", action="store_true",
                     help="also search the best (last customer act, exchange) policy (minutes)")
+    ap.add_argument("--one-step", type=int, default=0, metavar="N_LOGGED",
+                    help="also the exact rate of one-step improvement on (last customer act, "
+                         "exchange) learned from N_LOGGED logged control calls")
     args = ap.parse_args()
     out: dict = {"n_train": args.n_train, "n_test": args.n_test}
 
@@ -104,6 +116,17 @@ def main() -> None:
         out["exact"]["best_table_policy_relative_uplift"] = best / exact - 1.0
         print(f"best (last customer act, exchange) policy at adherence {args.adherence}: "
               f"{best:.4f} ({best / exact - 1:+.1%})")
+
+    if args.one_step:
+        batch = sim.run(np.random.default_rng(1), args.one_step)
+        logged = ActLog.from_sim(batch.rep_acts, batch.customer_acts, batch.n_exchanges,
+                                 batch.converted)
+        rate = table_policy_rate(sim, one_step_table_policy(logged), args.adherence)
+        out["exact"]["one_step_table_policy"] = {"n_logged": args.one_step, "rate": rate,
+                                                 "relative_uplift": rate / exact - 1.0}
+        print(f"one-step improvement on (last customer act, exchange) from {args.one_step} "
+              f"logged calls, at adherence {args.adherence}: {rate:.4f} "
+              f"({rate / exact - 1:+.1%})")
 
     log = ActLog.from_conversations(train)
     advisor = Advisor(AdvisorConfig(n_steps=200)).fit(log)

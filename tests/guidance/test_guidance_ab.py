@@ -55,3 +55,18 @@ def test_best_table_policy_sits_between_control_and_ceiling() -> None:
     acts, rate = best_table_policy(small, adherence=0.7, sweeps=1)
     assert acts.shape == (13, 2)
     assert exact_control_rate(small) < rate <= hidden_state_ceiling(small, 0.7) + 1e-9
+
+
+def test_one_step_table_policy_picks_the_act_that_converts(sim: Simulator) -> None:
+    from salesrl.guidance.ab import one_step_table_policy, table_policy_rate
+    from salesrl.guidance.logs import ActLog
+
+    rng = np.random.default_rng(0)
+    n = 600
+    rep = rng.integers(0, 12, (n, 2))
+    cust = np.zeros((n, 2), dtype=int)  # interest, interest
+    log = ActLog.from_sim(rep, cust, np.full(n, 2), rep[:, 1] == 5)
+    table = one_step_table_policy(log, min_support=5)
+    assert table.shape == (13, 13)
+    assert table[0, 1] == 5  # after "interest" at exchange 1, act 5 always converted
+    assert table_policy_rate(sim, table, 0.0) == pytest.approx(exact_control_rate(sim))

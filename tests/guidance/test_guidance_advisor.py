@@ -80,3 +80,31 @@ def test_rare_situation_claims_no_lift(advisor: Advisor) -> None:
     assert not rec.supported and rec.expected_lift == 0.0
     assert rec.act in {a.value for a in RepAct}  # still the best guess
     assert advisor.recommend(["small_talk"], ["objection_price"]).supported
+
+
+def test_without_rep_history_the_rep_blocks_are_ignored(act_log: ActLog, tmp_path: Path,
+                                                        ) -> None:
+    from salesrl.guidance.advisor import AdvisorConfig
+    from salesrl.guidance.observation import CUSTOMER_COUNTS, LAST_REP
+
+    adv = Advisor(AdvisorConfig(n_steps=20, batch_size=32, hidden=[8], rep_history=False,
+                                min_support=1)).fit(act_log)
+    obs = np.random.default_rng(1).random((4, OBS_DIM)).astype(np.float32)
+    other = obs.copy()
+    other[:, LAST_REP:CUSTOMER_COUNTS] = np.random.default_rng(2).random(
+        (4, CUSTOMER_COUNTS - LAST_REP))
+    np.testing.assert_array_equal(adv.q_values(obs), adv.q_values(other))
+    loaded = Advisor.load(adv.save(tmp_path))
+    assert not loaded.config_.rep_history
+    np.testing.assert_array_equal(loaded.q_values(other), adv.q_values(obs))
+
+
+def test_an_artifact_from_before_the_option_keeps_its_rep_history(advisor: Advisor,
+                                                                  tmp_path: Path) -> None:
+    import json
+
+    advisor.save(tmp_path)
+    meta = json.loads((tmp_path / "advisor.json").read_text())
+    del meta["config"]["rep_history"]
+    (tmp_path / "advisor.json").write_text(json.dumps(meta))
+    assert Advisor.load(tmp_path).config_.rep_history

@@ -26,7 +26,7 @@ def simulate_ab(
     advisor_steps: Annotated[int, typer.Option(
         "--advisor-steps", help="Gradient steps of the offline CQL advisor.")] = 8000,
     ppo_steps: Annotated[int, typer.Option(
-        "--ppo-steps", help="Environment steps of the online PPO reference.")] = 200_000,
+        "--ppo-steps", help="Environment steps of the online PPO reference.")] = 1_500_000,
     save_advisor: Annotated[Path | None, typer.Option(
         "--save-advisor", help="Directory to save the trained advisor in.")] = None,
 ) -> None:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from salesrl.guidance.observation import ActHistory
+from salesrl.guidance.logs import ActLog
+from salesrl.guidance.observation import MAX_EXCHANGES, N_KEYS, N_REP, ActHistory
 from salesrl.synth.latent import N_CUST, N_STATIC, SKILL, START
 from salesrl.synth.lockstep import LockstepCalls
 from salesrl.synth.simulate import Simulator
@@ -114,17 +115,13 @@ def best_table_policy(simulator: Simulator, adherence: float = 0.7, sweeps: int 
     is a local optimum, a lower bound on the best advisor that sees only those two things.
     Returns the act table ``(13, max_exchanges)`` and its exact rate.
     """
-    from salesrl.synth.latent import N_PREV, N_REP
-    from salesrl.synth.policy import RepPolicy
+    from salesrl.synth.latent import N_PREV
 
     own = simulator.policy_table
     k_max = own.shape[2]
 
     def rate(acts: np.ndarray) -> float:
-        table = (1 - adherence) * own + adherence * np.eye(N_REP)[acts][None]
-        candidate = Simulator(simulator.max_exchanges, simulator.n_reps, RepPolicy(table))
-        candidate.__dict__["model"] = simulator.model  # share the latent model: same matrices
-        return candidate.conversion_rate()
+        return table_policy_rate(simulator, acts, adherence)
 
     acts = own[2].argmax(axis=-1)  # start from the skilled rep's favourite acts
     best = rate(acts)
@@ -139,3 +136,35 @@ def best_table_policy(simulator: Simulator, adherence: float = 0.7, sweeps: int 
                 acts[cp, i] = int(np.argmax(values))
                 best = max(values)
     return acts, best
+
+
+def table_policy_rate(simulator: Simulator, acts: np.ndarray, adherence: float) -> float:
+    """Exact conversion rate when reps say ``acts[last customer act, exchange]`` w.p.
+    ``adherence`` and their own act otherwise (``acts``: shape ``(13, max_exchanges)``)."""
+    from salesrl.synth.policy import RepPolicy
+
+    own = simulator.policy_table
+    table = (1 - adherence) * own + adherence * np.eye(N_REP)[np.asarray(acts)][None]
+    candidate = Simulator(simulator.max_exchanges, simulator.n_reps, RepPolicy(table))
+    candidate.__dict__["model"] = simulator.model  # share the latent model: same matrices
+    return candidate.conversion_rate()
+
+
+def one_step_table_policy(log: ActLog, min_support: int = 30) -> np.ndarray:
+    """The logged reps' own value per (exchange, last customer act, act), made greedy.
+
+    Q(situation, act) is the mean outcome of the logged calls that took ``act`` there (Monte
+    Carlo, as the advisor's 13-step targets); the table holds its argmax among acts taken at
+    least ``min_support`` times: one-step policy improvement (Brandfonbrener et al., NeurIPS
+    2021) on the same coarse situation as :func:`best_table_policy`, learned from logs only.
+    Returns the act table, shape ``(13, MAX_EXCHANGES)`` (for :func:`table_policy_rate`).
+    """
+    _, acts, rewards, terminals, keys = log.transitions()
+    call = np.cumsum(np.r_[0.0, terminals[:-1]]).astype(int)
+    outcome = rewards[terminals == 1][call]
+    total = np.zeros((N_KEYS, N_REP))
+    count = np.zeros((N_KEYS, N_REP))
+    np.add.at(total, (keys, acts), outcome)
+    np.add.at(count, (keys, acts), 1.0)
+    q = np.where(count >= min_support, total / np.maximum(count, 1.0), -1.0)
+    return q.argmax(axis=1).reshape(MAX_EXCHANGES, N_CUST + 1).T

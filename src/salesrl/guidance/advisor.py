@@ -10,6 +10,14 @@ as usual): acting greedily on it is one-step policy improvement (Brandfonbrener 
 "Offline RL Without Off-Policy Evaluation", NeurIPS 2021); ``n_step=1`` gives ordinary
 bootstrapped CQL.
 
+The Q network sees the customer's side of the history and the exchange index, not the rep's
+own acts (``rep_history=False``): under advice those are the advisor's, not the rep's habits
+the logs showed; in the simulated A/B test this did slightly better on average over three
+training seeds, by less than the spread between seeds (BENCHMARKS.md).
+Bootstrapped targets (``n_step`` 1 or 3, also with the follow-the-advice mixture of the
+deployment in the target) lowered it there: the act summary is not a Markov state, so a
+bootstrapped value averages over hidden states as the logged reps reach them.
+
 A recommendation is the act with the highest Q among acts with enough support: the act was
 taken at least ``min_support`` times in the logs in the same coarse situation (exchange index,
 last customer act). Its expected lift is Q(best) minus the value of what reps usually do there,
@@ -34,6 +42,8 @@ from torch import nn
 
 from salesrl.guidance.logs import ActLog
 from salesrl.guidance.observation import (
+    CUSTOMER_COUNTS,
+    LAST_REP,
     N_KEYS,
     N_REP,
     OBS_DIM,
@@ -66,6 +76,11 @@ class AdvisorConfig:
     n_step: int = 13
     n_critics: int = 1
     seed: int = 0
+    #: False blanks the rep-act blocks of the observation (last rep act, rep act counts). In
+    #: the logs the rep's acts reveal the rep's habits (skill); once reps follow advice they
+    #: are mostly the advisor's own, so Q would read them out of distribution (see the module
+    #: docstring). Artifacts saved before this option existed load with True.
+    rep_history: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,7 @@ class Advisor:
 
         cfg = self.config or AdvisorConfig()
         obs, acts, rewards, terminals, keys = log.transitions()
+        obs = self._view(obs, cfg)
         d3rlpy.seed(cfg.seed)
         with _quiet_structlog():  # d3rlpy logs to stdout through structlog
             picker = (d3rlpy.dataset.MultiStepTransitionPicker(cfg.n_step, 1.0)
@@ -129,11 +145,20 @@ class Advisor:
         self.config_ = cfg
         return self
 
+    @staticmethod
+    def _view(obs: np.ndarray, cfg: AdvisorConfig) -> np.ndarray:
+        """The observation as the Q network sees it (rep-act blocks blanked if configured)."""
+        obs = np.array(np.atleast_2d(obs), dtype=np.float32)
+        if not cfg.rep_history:
+            obs[:, LAST_REP:CUSTOMER_COUNTS] = 0.0
+        return obs
+
     # -- inference -------------------------------------------------------------------------
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Q for every rep act: shape ``(B, 12)``, clipped to [0, 1]."""
+        x = self._view(obs, self.config_)
         with torch.inference_mode():
-            q = self.q_net_(torch.as_tensor(np.atleast_2d(obs), dtype=torch.float32)).numpy()
+            q = self.q_net_(torch.from_numpy(x)).numpy()
         return np.clip(q, 0.0, 1.0)
 
     def choose(self, obs: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -194,7 +219,7 @@ class Advisor:
             raise ValueError(f"{meta_path}: not a compatible {FORMAT} artifact")
         if meta.get("acts") != [a.value for a in REP_ACTS]:
             raise ValueError(f"{meta_path}: the act vocabulary differs from this version")
-        cfg = AdvisorConfig(**meta["config"])
+        cfg = AdvisorConfig(**{"rep_history": True, **meta["config"]})
         tensors = load_file(str(directory / WEIGHTS_FILE))
         net = _Ensemble(cfg.hidden, cfg.n_critics)
         net.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("q.")})

@@ -47,6 +47,15 @@ class ActHistory:
         self.customer_counts = np.zeros((size, N_CUST))
         self.open_objection = np.zeros(size, dtype=bool)
 
+    def clear(self, rows: np.ndarray) -> None:
+        """Start ``rows`` afresh (new calls, nothing said yet)."""
+        self.exchange[rows] = 0
+        self.last_customer[rows] = N_CUST
+        self.last_rep[rows] = N_REP
+        self.rep_counts[rows] = 0.0
+        self.customer_counts[rows] = 0.0
+        self.open_objection[rows] = False
+
     def observe(self, rows: np.ndarray | None = None) -> np.ndarray:
         """The observation of ``rows`` (all by default): float32, shape ``(len(rows), OBS_DIM)``."""
         rows = np.arange(self.size) if rows is None else np.asarray(rows)
