@@ -164,7 +164,9 @@ class Advisor:
     def choose(self, obs: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Best supported act index per row, and its expected lift (batched; 0 where no act
         has enough support: an extrapolated Q value is no evidence of a lift)."""
-        q = self.q_values(obs)
+        return self._choose(self.q_values(obs), keys)
+
+    def _choose(self, q: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         support = self.support_[keys]
         ok = support >= self.config_.min_support
         unsupported = ~ok.any(axis=1)
@@ -183,8 +185,9 @@ class Advisor:
         for r, c in zip(reps, custs, strict=False):
             hist.update(np.array([0]), np.array([r]), np.array([c]))
         obs, key = hist.observe(), hist.key()
-        best, lift = self.choose(obs, key)
-        q = self.q_values(obs)[0]
+        q_all = self.q_values(obs)  # one forward pass for the choice and the alternatives
+        best, lift = self._choose(q_all, key)
+        q = q_all[0]
         b = int(best[0])
         supported = bool((self.support_[key[0]] >= self.config_.min_support).any())
         order = np.argsort(-q)[:3]
