@@ -48,8 +48,8 @@ from typing import Any, Self
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
-from sklearn.linear_model import LogisticRegression
 
+from salesrl.confidence import meta as meta_model
 from salesrl.confidence.inputs import STRUCTURE_NAMES, StructureTracker, TurnInputs
 from salesrl.confidence.reference import TrainingReference
 from salesrl.confidence.signals import (
@@ -147,6 +147,10 @@ class ConfidenceModel:
         C: inverse L2 strength of the meta logistic regression.
         interactions: give the meta-model squared signals and products with the margin
             (still a logistic regression; without, it is linear in the signals).
+        select: choose the meta-model's signal set, interactions and ``C`` among
+            :func:`.meta.candidates` by cross-fitted log loss on the validation folds (the
+            chosen ones are ``meta_names_``, ``interactions_``, ``C_``); the OOD score still
+            reads every enabled group.
         ood_combine: ``"max"`` of the scaled OOD signals, or ``"sum"`` of their positive
             parts (rewards several moderately unusual signals at once).
         seed: of folds and subsamples.
@@ -157,7 +161,8 @@ class ConfidenceModel:
                  max_turns: int = 4096, coverage: float = 0.9, ood_quantile: float = 0.99,
                  novel_quantile: float = 0.95, abstain_accuracy: float = 0.55,
                  max_abstain: float = 0.3, n_folds: int = 5, C: float = 1.0,
-                 interactions: bool = True, ood_combine: str = "sum", seed: int = 0) -> None:
+                 interactions: bool = True, ood_combine: str = "sum", seed: int = 0,
+                 select: bool = False) -> None:
         self.groups = groups
         self.state_dim = state_dim
         self.n_components = n_components
@@ -174,6 +179,7 @@ class ConfidenceModel:
         self.interactions = interactions
         self.ood_combine = ood_combine
         self.seed = seed
+        self.select = select
 
     # -- fitting --------------------------------------------------------------------------
     def _reference(self) -> TrainingReference:
@@ -225,23 +231,15 @@ class ConfidenceModel:
         sig = assemble(raw, prefix, p, members)
         # 2. meta-model, cross-fitted on the folds, then on everything
         self.signal_names_ = [n for g in groups for n in SIGNAL_GROUPS[g]]
-        x = np.column_stack([sig[n] for n in self.signal_names_])
-        self.x_mean_ = x.mean(axis=0)
-        # floor: a near-constant signal must not turn float32 noise into large z-scores
-        self.x_scale_ = np.maximum(x.std(axis=0), 1e-2)
         correct = ((p >= 0.5).astype(int) == inputs.labels).astype(int)
         if len(set(correct.tolist())) < 2:
             raise ValueError("the base predictions are all right or all wrong on validation; "
                              "nothing to learn confidence from")
-        meta_cf = np.zeros(len(p))
-        for f in fold_values:
-            test = folds == f
-            if len(set(correct[~test].tolist())) < 2:
-                meta_cf[test] = correct[~test].mean()
-                continue
-            meta_cf[test] = self._fit_meta(x[~test], correct[~test]).predict_proba(
-                self._z(x[test]))[:, 1]
-        lr = self._fit_meta(x, correct)
+        specs = meta_model.candidates(self.signal_names_, self.interactions, self.C, self.select)
+        spec, meta_cf, losses = meta_model.select(sig, specs, correct, folds)
+        self.meta_names_, self.interactions_, self.C_ = list(spec.names), spec.interactions, \
+            spec.C
+        self.x_mean_, self.x_scale_, lr = meta_model.fit(sig, spec, correct)
         self.coef_ = lr.coef_.reshape(-1).astype(np.float64)
         self.intercept_ = float(lr.intercept_[0])
         # 3. out-of-distribution score
@@ -273,25 +271,16 @@ class ConfidenceModel:
                 self.conf_threshold_accuracy_ = float(correct[below].mean())
         self.validation_ = {"rows": int(len(p)), "accuracy": float(correct.mean()),
                             "meta_brier": float(np.mean((conf_cf - correct) ** 2)),
+                            "meta_log_loss": min(losses), "candidates": len(specs),
                             "novel_threshold": self.novel_threshold_}
         # final reference on all training turns
         self.reference_ = self._reference().fit(inputs)
         return self
 
-    def _fit_meta(self, x: np.ndarray, y: np.ndarray) -> LogisticRegression:
-        return LogisticRegression(C=self.C, max_iter=1000).fit(self._z(x), y)
-
     def _z(self, x: np.ndarray) -> np.ndarray:
-        """The meta-model's design matrix: standardised signals (and interactions)."""
-        z = (x - self.x_mean_) / self.x_scale_
-        if not self.interactions:
-            return z
-        z = np.clip(z, -6.0, 6.0)
-        cols = [z, z**2]
-        if "margin" in self.signal_names_:
-            j = self.signal_names_.index("margin")
-            cols.append(z[:, j : j + 1] * np.delete(z, j, axis=1))
-        return np.concatenate(cols, axis=1)
+        """The meta-model's design matrix (:func:`.meta.design`) of ``meta_names_`` columns."""
+        return meta_model.design(x, self.x_mean_, self.x_scale_, self.meta_names_,
+                           self.interactions_)
 
     def _ood(self, u: np.ndarray) -> np.ndarray:
         if self.ood_combine == "sum":
@@ -314,15 +303,15 @@ class ConfidenceModel:
     def _finish(self, raw: dict[str, np.ndarray], prefix: dict[str, np.ndarray],
                 p: np.ndarray, members: np.ndarray | None) -> BatchAssessment:
         sig = assemble(raw, prefix, p, members)
-        x = np.column_stack([sig[n] for n in self.signal_names_])
-        meta = 1.0 / (1.0 + np.exp(-(self._z(x) @ self.coef_ + self.intercept_)))
+        x = np.column_stack([sig[n] for n in self.meta_names_])
+        meta_p = 1.0 / (1.0 + np.exp(-(self._z(x) @ self.coef_ + self.intercept_)))
         if self.ood_names_:
             v = np.column_stack([self._oriented(n, sig[n]) for n in self.ood_names_])
             u = (v - self.ood_center_) / self.ood_scale_
             ood, top = self._ood(u), u.argmax(axis=1)
         else:
             ood, top = np.zeros(len(p)), np.zeros(len(p), dtype=int)
-        conf = self._shrink(meta, ood)
+        conf = self._shrink(meta_p, ood)
         sigma = 1.1 - conf
         lower = np.clip(p - self.conformal_q_ * sigma, 0.0, 1.0)
         upper = np.clip(p + self.conformal_q_ * sigma, 0.0, 1.0)
@@ -384,7 +373,7 @@ class ConfidenceModel:
     # -- persistence ----------------------------------------------------------------------
     _PARAMS = ("groups", "state_dim", "n_components", "k", "max_rows", "max_turns",
                "coverage", "ood_quantile", "novel_quantile", "abstain_accuracy",
-               "max_abstain", "n_folds", "C", "interactions", "ood_combine", "seed")
+               "max_abstain", "n_folds", "C", "interactions", "ood_combine", "seed", "select")
 
     def save(self, path: str | Path) -> Path:
         """Write ``confidence.safetensors`` and ``confidence.json`` into directory ``path``."""
@@ -398,6 +387,8 @@ class ConfidenceModel:
         meta = {"format": "salesrl-confidence", "version": FORMAT_VERSION,
                 "params": {n: getattr(self, n) for n in self._PARAMS},
                 "signal_names": self.signal_names_, "ood_names": self.ood_names_,
+                "meta_names": self.meta_names_, "meta_interactions": self.interactions_,
+                "meta_C": self.C_,
                 "intercept": self.intercept_, "novel_threshold": self.novel_threshold_,
                 "ood_threshold": _finite(self.ood_threshold_),
                 "conformal_q": self.conformal_q_, "conf_threshold": self.conf_threshold_,
@@ -425,6 +416,10 @@ class ConfidenceModel:
         for n in ("x_mean", "x_scale", "coef", "ood_center", "ood_scale"):
             setattr(model, n + "_", arrays[n])
         model.signal_names_ = list(meta["signal_names"])
+        # written before the meta-model could be selected: it read every signal
+        model.meta_names_ = list(meta.get("meta_names", model.signal_names_))
+        model.interactions_ = bool(meta.get("meta_interactions", model.interactions))
+        model.C_ = float(meta.get("meta_C", model.C))
         model.ood_names_ = list(meta["ood_names"])
         model.intercept_ = float(meta["intercept"])
         model.novel_threshold_ = float(meta["novel_threshold"])

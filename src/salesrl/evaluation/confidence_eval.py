@@ -15,14 +15,18 @@ Metrics (per fold, then mean and std across folds):
 * interval coverage of the outcome against its nominal level, mean width, share of
   intervals that exclude one outcome, and the abstention rate with its accuracy.
 
-Base predictors (row level): ``lr``, a bagged L2 logistic regression on the standardised
-state part of the rows (members = bootstrap fits by conversation, Breiman 1996), and ``agent``,
-the :class:`~salesrl.agent.ConversionAgent` ``fast`` preset (slow on CPU).
+Base predictors: ``BaggedLogistic``, a bagged L2 logistic regression on the standardised
+state part of the rows (members = bootstrap fits by conversation, Breiman 1996);
+``AgentRows``, a :class:`~salesrl.agent.ConversionAgent` preset over rows alone; and, reading
+whole conversations, the registered agent and its linear base (:mod:`.confidence_bases`).
+A base's predictions of each split can be cached (:func:`split_predictions`) so confidence
+variants are compared on the same predictions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -43,7 +47,8 @@ from salesrl.evaluation.protocol import (
 
 __all__ = ["AgentRows", "BaggedLogistic", "confidence_report", "evaluate_confidence",
            "evaluate_variants", "fit_with_oof", "interval_metrics", "oof_predictions",
-           "risk_coverage", "selective_metrics", "summarise_folds", "summary_line"]
+           "predict_base", "risk_coverage", "selective_metrics", "split_predictions",
+           "summarise_folds", "summary_line"]
 
 TOP_FRACTIONS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
 ProgressCallback = Callable[[int, int, str], None]
@@ -208,31 +213,84 @@ def _stratified_folds(inputs: TurnInputs, n_folds: int, seed: int) -> np.ndarray
     return fold_of_conv[inputs.conv]
 
 
-def oof_predictions(train: TurnInputs, base_factory: BaseFactory, inner_folds: int, seed: int
+def predict_base(base: Any, x: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, members) of a base: ``predict_with_members(x, ids)`` where the base
+    reads conversations (:mod:`.confidence_bases`), else its row-only methods."""
+    if hasattr(base, "predict_with_members"):
+        p, m = base.predict_with_members(x, ids)
+        return np.asarray(p, dtype=np.float64), np.asarray(m, dtype=np.float64)
+    return base.predict_proba(x), base.predict_members(x)
+
+
+def oof_predictions(train: TurnInputs, base_factory: BaseFactory, inner_folds: int, seed: int,
+                    ids: np.ndarray | None = None
                     ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
     """(base refitted on all of ``train``, out-of-fold probabilities, members, row folds):
-    each inner fold (by conversation, stratified) is predicted by a base fitted without it."""
+    each inner fold (by conversation, stratified) is predicted by a base fitted without it.
+    ``ids`` (default ``train.conv``) are the conversation identities passed to the base."""
+    ids = train.conv if ids is None else np.asarray(ids)
     folds = _stratified_folds(train, inner_folds, seed)
     oof_m, oof_p = None, np.zeros(len(train))
     for f in range(inner_folds):
         te = folds == f
-        base = base_factory().fit(train.rows[~te], train.labels[~te], train.conv[~te])
-        m = base.predict_members(train.rows[te])
+        base = base_factory().fit(train.rows[~te], train.labels[~te], ids[~te])
+        p, m = predict_base(base, train.rows[te], ids[te])
         if oof_m is None:
             oof_m = np.zeros((len(train), m.shape[1]))
         oof_m[te] = m
-        oof_p[te] = base.predict_proba(train.rows[te])
-    base = base_factory().fit(train.rows, train.labels, train.conv)
+        oof_p[te] = p
+    base = base_factory().fit(train.rows, train.labels, ids)
     return base, oof_p, oof_m, folds
 
 
 def fit_with_oof(train: TurnInputs, base_factory: BaseFactory, inner_folds: int, seed: int,
-                 confidence_factory: Callable[[], ConfidenceModel]
-                 ) -> tuple[Any, ConfidenceModel]:
+                 confidence_factory: Callable[[], ConfidenceModel],
+                 ids: np.ndarray | None = None) -> tuple[Any, ConfidenceModel]:
     """The base predictor fitted on ``train`` and a confidence model fitted on its
     out-of-fold predictions (:func:`oof_predictions`)."""
-    base, oof_p, oof_m, folds = oof_predictions(train, base_factory, inner_folds, seed)
+    base, oof_p, oof_m, folds = oof_predictions(train, base_factory, inner_folds, seed, ids)
     return base, confidence_factory().fit(train, oof_p, oof_m, folds)
+
+
+_CACHED = ("oof_p", "oof_m", "inner", "p", "m", "test_convs")
+
+
+def split_predictions(inputs: TurnInputs, split: tuple[int, int, np.ndarray, np.ndarray],
+                      base_factory: BaseFactory, inner_folds: int,
+                      cache_dir: Path | None = None) -> dict[str, np.ndarray] | None:
+    """The base's predictions of one outer split: out-of-fold on the training conversations
+    (``oof_p``, ``oof_m``, ``inner`` folds) and on the test conversations (``p``, ``m``).
+
+    With ``cache_dir`` they are read from / written to ``r{repeat}_f{fold}.npz`` there
+    (arrays only, loaded without pickle) so confidence variants can be compared on the same
+    base predictions without refitting it; a file from other test conversations or another
+    number of inner folds is an error. ``base_factory=None`` reads the cache only (None when
+    the split is not cached)."""
+    r, f, tr_idx, te_idx = split
+    path = None if cache_dir is None else Path(cache_dir) / f"r{r}_f{f}.npz"
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            got = {k: z[k] for k in (*_CACHED, "inner_folds")}
+        if (not np.array_equal(got["test_convs"], np.sort(te_idx))
+                or int(got["inner_folds"]) != inner_folds):
+            raise ValueError(f"{path} holds another split or inner-fold count than asked "
+                             f"(inner folds {int(got['inner_folds'])}); use another cache dir")
+        return got
+    if base_factory is None:
+        return None
+    train, test = inputs.subset_convs(tr_idx), inputs.subset_convs(te_idx)
+    tr_sorted, te_sorted = np.sort(tr_idx), np.sort(te_idx)
+    base, oof_p, oof_m, inner = oof_predictions(train, base_factory, inner_folds,
+                                                seed=r * 100 + f, ids=tr_sorted[train.conv])
+    p, m = predict_base(base, test.rows, te_sorted[test.conv])
+    out = {"oof_p": oof_p, "oof_m": oof_m, "inner": inner, "p": p, "m": m,
+           "test_convs": te_sorted}
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, inner_folds=np.array(inner_folds), **out)
+        tmp.replace(path)
+    return out
 
 
 def evaluate_confidence(inputs: TurnInputs, *, base_factory: BaseFactory,
@@ -251,9 +309,16 @@ def evaluate_variants(inputs: TurnInputs, *, base_factory: BaseFactory,
                       variants: Mapping[str, Callable[[], ConfidenceModel]],
                       n_splits: int = 5, repeats: int = 1, inner_folds: int = 4,
                       fractions: Sequence[float] = FRACTIONS, max_turn: int = MAX_TURN,
-                      progress: ProgressCallback | None = None) -> dict[str, dict[str, Any]]:
+                      progress: ProgressCallback | None = None,
+                      cache_dir: Path | None = None, cached_only: bool = False,
+                      only_splits: Sequence[int] | None = None
+                      ) -> dict[str, dict[str, Any]]:
     """:func:`evaluate_confidence` of several confidence models (e.g. signal ablations) on
-    the same folds and the same base predictions."""
+    the same folds and the same base predictions (cached in ``cache_dir`` when given, see
+    :func:`split_predictions`; ``cached_only``: evaluate the cached splits only;
+    ``only_splits``: indices, in repeat-major order, of the splits to evaluate). Besides the
+    protocol's prefixes, ``full_dialogue`` holds the metrics of each test conversation's
+    last turn alone."""
     if inputs.labels is None:
         raise ValueError("evaluate_confidence needs labelled conversations")
     starts = np.r_[0, np.flatnonzero(np.diff(inputs.conv)) + 1]
@@ -262,39 +327,71 @@ def evaluate_variants(inputs: TurnInputs, *, base_factory: BaseFactory,
     curves: dict[str, list[np.ndarray]] = {name: [] for name in variants}
     grid = np.linspace(0.05, 1.0, 20)
     for s, (r, f, tr_idx, te_idx) in enumerate(splits):
+        if only_splits is not None and s not in only_splits:
+            continue
+        got = split_predictions(inputs, (r, f, tr_idx, te_idx),
+                                None if cached_only else base_factory, inner_folds, cache_dir)
+        if got is None:
+            continue
         train, test = inputs.subset_convs(tr_idx), inputs.subset_convs(te_idx)
-        base, oof_p, oof_m, inner = oof_predictions(train, base_factory, inner_folds,
-                                                    seed=r * 100 + f)
-        p, m = base.predict_proba(test.rows), base.predict_members(test.rows)
+        p, m = got["p"], got["m"]
         rows = _eval_rows(test, fractions, max_turn)
+        last = _last_rows(test)
         y = test.labels[rows]
+        # reference: the base's own margin |p - 0.5| as confidence ("softmax response",
+        # Geifman & El-Yaniv, NeurIPS 2017), no meta-model
+        margin = {"protocol": selective_metrics(np.abs(p[rows] - 0.5), p[rows], y),
+                  "full_dialogue": selective_metrics(np.abs(p[last] - 0.5), p[last],
+                                                     test.labels[last])}
         for name, factory in variants.items():
-            conf = factory().fit(train, oof_p, oof_m, inner)
+            conf = factory().fit(train, got["oof_p"], got["oof_m"], got["inner"])
             a = conf.assess_batch(test, p, m)
-            sub = BatchAssessment(a.probability[rows], a.confidence[rows], a.lower[rows],
-                                  a.upper[rows], a.abstain[rows], [a.reasons[i] for i in rows],
-                                  a.ood_score[rows], {})
+            sub = _take(a, rows)
+            full = _take(a, last)
+            y_last = test.labels[last]
             folds[name].append({
                 "repeat": r, "fold": f, "rows": int(len(rows)),
                 **selective_metrics(sub.confidence, sub.probability, y),
                 "interval": interval_metrics(sub, y, conf.coverage),
+                "full_dialogue": {
+                    **selective_metrics(full.confidence, full.probability, y_last),
+                    "interval": interval_metrics(full, y_last, conf.coverage)},
+                "margin_only": margin,
+                "meta": {"C": conf.C_, "interactions": float(conf.interactions_),
+                         "n_signals": len(conf.meta_names_)},
+                "meta_names": list(conf.meta_names_),
                 "thresholds": {"conf": conf.conf_threshold_, "ood": conf.ood_threshold_,
                                "conformal_q": conf.conformal_q_}})
             cov, risk, _ = risk_coverage(sub.confidence, (sub.probability >= 0.5) == (y == 1))
             curves[name].append(np.interp(grid, cov, risk))
         if progress is not None:
             progress(s + 1, len(splits), f"repeat {r + 1} fold {f + 1}")
+    if not any(folds.values()):
+        raise ValueError(f"no split was evaluated (cached_only with nothing in {cache_dir})")
     out = {}
     for name in variants:
         report = summarise_folds(folds[name])
         report["risk_coverage"] = {"coverage": grid.round(3).tolist(),
                                    "risk": np.mean(curves[name], axis=0).round(4).tolist()}
         report["protocol"] = {"n_splits": n_splits, "repeats": repeats,
+                              "splits_evaluated": len(folds[name]),
                               "inner_folds": inner_folds, "split_by": "conversation",
                               "fractions": list(fractions), "max_turn": max_turn}
         report["folds"] = folds[name]
         out[name] = report
     return out
+
+
+def _last_rows(inputs: TurnInputs) -> np.ndarray:
+    """Row index of each conversation's last turn (the full dialogue)."""
+    return np.r_[np.flatnonzero(np.diff(inputs.conv)), len(inputs) - 1] if len(inputs) \
+        else np.zeros(0, dtype=np.int64)
+
+
+def _take(a: BatchAssessment, rows: np.ndarray) -> BatchAssessment:
+    return BatchAssessment(a.probability[rows], a.confidence[rows], a.lower[rows],
+                           a.upper[rows], a.abstain[rows], [a.reasons[i] for i in rows],
+                           a.ood_score[rows], {})
 
 
 def cv_splits_labels(y_conv: np.ndarray, n_splits: int, repeats: int
@@ -315,13 +412,17 @@ def summarise_folds(folds: list[dict[str, Any]]) -> dict[str, Any]:
         first = entries[0]
         if isinstance(first, dict):
             return {k: walk([e[k] for e in entries]) for k in first
-                    if k not in ("repeat", "fold")}
+                    if k not in ("repeat", "fold", "meta_names")}
         v = np.asarray(entries, dtype=np.float64)
+        if np.isnan(v).all():  # e.g. the accuracy of abstentions where none abstained
+            return {"mean": float("nan"), "std": float("nan")}
         return {"mean": float(np.nanmean(v)), "std": float(np.nanstd(v))}
 
     out = walk(folds)
-    top50, all_ = out["top50"]["accuracy"]["mean"], out["top100"]["accuracy"]["mean"]
-    out["gain_top50_vs_all"] = top50 - all_
+    for part in (out, out.get("full_dialogue"), *out.get("margin_only", {}).values()):
+        if part is not None:
+            part["gain_top50_vs_all"] = (part["top50"]["accuracy"]["mean"]
+                                         - part["top100"]["accuracy"]["mean"])
     return out
 
 
