@@ -93,13 +93,18 @@ def splice_reversals(conversations: Sequence[Conversation], n: int, *, seed: int
     if not pos or not neg or n <= 0:
         return []
     rng = np.random.default_rng(seed)
+    # each outcome's conversations by industry, grouped once (not one scan per reversal:
+    # that was most of the time of 2,000 reversals from 20,000 conversations)
+    by_industry: dict[tuple[bool, object], list[Conversation]] = {}
+    for c in pos + neg:
+        by_industry.setdefault((c.label == 1, c.metadata.industry), []).append(c)
     out = []
     for i in range(n):
         late_is_pos = bool(rng.random() < 0.5)
         late = (pos if late_is_pos else neg)[int(rng.integers(len(pos if late_is_pos else neg)))]
         early_pool = neg if late_is_pos else pos
         if same_industry:
-            same = [c for c in early_pool if c.metadata.industry == late.metadata.industry]
+            same = by_industry.get((not late_is_pos, late.metadata.industry), [])
             early_pool = same or early_pool
         early = early_pool[int(rng.integers(len(early_pool)))]
         fa, fb = rng.uniform(*frac_range, size=2)

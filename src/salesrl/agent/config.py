@@ -25,6 +25,13 @@ SMALL_DATA_OVERRIDES: dict[str, Any] = dict(
     state_hidden=(16,), gru_hidden=8, pi_arch=(16,), vf_arch=(16,), dropout=0.5,
     ws_weight_decay=0.1, ws_lr=3e-4, curriculum=False, adaptive_lr=False, linear_base=True)
 
+#: what the ``large`` preset changes in ``fast``: a training budget that does not grow with the
+#: data (rows per warm-start epoch, critic rows, early-stopping rows, linear-base rows,
+#: counter-examples) and members that share one row table (see :meth:`TrainConfig.preset`)
+LARGE_DATA_OVERRIDES: dict[str, Any] = dict(
+    ws_max_rows=40_000, critic_max_rows=20_000, val_max_conversations=2000,
+    shared_rows=True, linear_max_rows=60_000, adversarial_max=2000)
+
 
 @dataclass
 class TrainConfig:
@@ -96,6 +103,13 @@ class TrainConfig:
     compress_dim: int = 0  # PCA of the state columns to this many (0: off)
     compress_turn_dim: int = 0  # PCA of the window's turn vectors to this many (0: off)
     conversation_weight: bool = False  # warm start: each conversation's rows weigh 1 in all
+    # large-data budget (0 / False: off, the size-proportional recipe of older artifacts)
+    ws_max_rows: int = 0  # rows drawn per warm-start epoch (bounds its gradient steps)
+    critic_max_rows: int = 0  # rows of the critic pre-fit (a random sample)
+    val_max_conversations: int = 0  # early stopping reads this many (calibration reads all)
+    shared_rows: bool = False  # members share one row table; bootstrap as sampling counts
+    linear_max_rows: int = 0  # prefix rows each fit of the linear base reads (a sample)
+    adversarial_max: int = 0  # at most this many counter-examples of each kind
     # post-hoc calibration
     calibration: CalibrationMethod = "auto"
     stack_extra: bool = True  # "stack" the caller's extra columns with the logit (auto picks)
@@ -104,7 +118,8 @@ class TrainConfig:
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> TrainConfig:
         """``fast`` (small nets, 3 members, short PPO), ``small`` (``fast`` for a few thousand
-        conversations or fewer) or ``default``; ``overrides`` win."""
+        conversations or fewer), ``large`` (``fast`` with a budget that does not grow with
+        the data: tens of thousands of conversations) or ``default``; ``overrides`` win."""
         if name == "default":
             base = cls(input_clip=5.0)
         elif name == "fast":
@@ -120,8 +135,10 @@ class TrainConfig:
             # regularised network without the short-first curriculum stops at 0.686; with
             # ``linear_base`` it only models the residual of a cross-fitted linear logit
             base = cls.preset("fast", **SMALL_DATA_OVERRIDES)
+        elif name == "large":
+            base = cls.preset("fast", **LARGE_DATA_OVERRIDES)
         else:
-            raise ValueError(f"unknown preset {name!r}; choose fast, small or default")
+            raise ValueError(f"unknown preset {name!r}; choose fast, small, large or default")
         return replace(base, **overrides)
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,6 +164,10 @@ class TrainConfig:
             raise ValueError("TrainConfig.ensemble_combine must be 'logit' or 'prob'")
         if self.compress_dim < 0 or self.compress_turn_dim < 0:
             raise ValueError("TrainConfig.compress_dim / compress_turn_dim must be >= 0")
+        for name in ("ws_max_rows", "critic_max_rows", "val_max_conversations",
+                     "linear_max_rows", "adversarial_max"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"TrainConfig.{name} must be >= 0 (0: no cap)")
         if self.linear_base and (not self.linear_Cs or min(self.linear_Cs) <= 0):
             raise ValueError("TrainConfig.linear_Cs must be positive when linear_base is on")
 

@@ -54,12 +54,13 @@ class LinearBase:
 
     def __init__(self, Cs: Sequence[float] = (0.0003, 0.001, 0.003), n_splits: int = 5,
                  train_fractions: Sequence[float] = TRAIN_FRACTIONS, seed: int = 0,
-                 max_iter: int = 2000) -> None:
+                 max_iter: int = 2000, max_rows: int = 0) -> None:
         self.Cs = Cs
         self.n_splits = n_splits
         self.train_fractions = train_fractions
         self.seed = seed
         self.max_iter = max_iter
+        self.max_rows = max_rows
 
     def _state(self, rows: np.ndarray) -> np.ndarray:
         s = np.asarray(rows, dtype=np.float64)[..., : self.layout_.state_dim]
@@ -74,12 +75,21 @@ class LinearBase:
             raise ValueError("LinearBase.fit: one label per conversation, at least one")
         self.layout_ = layout
         ci, ri = _prefix_rows(obs, self.train_fractions)
-        rows = np.stack([obs[i][r] for i, r in zip(ci, ri, strict=True)]).astype(np.float64)
+        if 0 < self.max_rows < len(ci):  # a random sample of the prefix rows (large data)
+            keep = np.sort(np.random.default_rng(self.seed + 1).choice(
+                len(ci), self.max_rows, replace=False))
+            ci, ri = ci[keep], ri[keep]
+        # the state and extra columns only (the window's turn vectors are most of a row)
+        picked = [obs[i][r] for i, r in zip(ci, ri, strict=True)]
+        s = np.stack([row[: layout.state_dim] for row in picked]).astype(np.float64)
+        extra = np.stack([layout.split(row[None, :])[3][0] for row in picked]
+                         ).astype(np.float64)
+        del picked
         y = y_conv[ci]
-        s = rows[:, : layout.state_dim]
         self.mean_ = s.mean(0)
         self.std_ = np.maximum(s.std(0), 1e-6)
-        x = self._state(rows)
+        x = (s - self.mean_) / self.std_
+        del s
         k = min(self.n_splits, len(obs))
         fold = np.random.default_rng(self.seed).permutation(len(obs)) % max(k, 1)
         two_classes = len(set(y_conv.tolist())) == 2
@@ -94,6 +104,7 @@ class LinearBase:
             return self
         oof_by_c: dict[float, np.ndarray] = {}
         losses: dict[float, float] = {}
+        fold_models: dict[tuple[float, int], LogisticRegression] = {}  # reused below
         for C in self.Cs:
             oof = np.zeros(len(y))
             for f in range(k):
@@ -102,6 +113,7 @@ class LinearBase:
                     oof[te] = 0.0
                     continue
                 m = LogisticRegression(C=C, max_iter=self.max_iter).fit(x[tr], y[tr])
+                fold_models[float(C), f] = m
                 oof[te] = m.decision_function(x[te])
             oof_by_c[C] = oof
             losses[float(C)] = float(log_loss(y, 1 / (1 + np.exp(-oof)), labels=[0, 1]))
@@ -112,19 +124,27 @@ class LinearBase:
         self.intercept_ = float(full.intercept_[0])
         # step 2 on the out-of-fold state logits of the prefix rows
         stack = LogisticRegression(C=1e2, max_iter=1000).fit(
-            np.column_stack([oof_by_c[self.C_], self._extra(rows)]), y)
+            np.column_stack([oof_by_c[self.C_], extra]), y)
         self.stack_coef_ = stack.coef_.ravel()
         self.stack_intercept_ = float(stack.intercept_[0])
-        # out-of-fold base logit of every row of every training conversation
+        # out-of-fold base logit of every row of every training conversation, from the fold
+        # models of the chosen C (the same fits as in the tuning above), in chunks
         self.oof_ = [np.zeros(len(o)) for o in obs]
         for f in range(k):
             tr = fold[ci] != f
             held = np.flatnonzero(fold == f)
             if not len(held):
                 continue
-            m = LogisticRegression(C=self.C_, max_iter=self.max_iter).fit(x[tr], y[tr])
-            for i in held:
-                self.oof_[i] = self._stack(m.decision_function(self._state(obs[i])), obs[i])
+            m = fold_models.get((self.C_, f))
+            if m is None:
+                m = LogisticRegression(C=self.C_, max_iter=self.max_iter).fit(x[tr], y[tr])
+            for lo in range(0, len(held), 2048):
+                part = held[lo : lo + 2048]
+                rows_h = np.concatenate([obs[i] for i in part], axis=0)
+                z = self._stack(m.decision_function(self._state(rows_h)), rows_h)
+                ends = np.cumsum([len(obs[i]) for i in part])
+                for i, seg in zip(part, np.split(z, ends[:-1]), strict=True):
+                    self.oof_[i] = seg
         return self
 
     def _stack(self, state_logit: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -45,16 +45,19 @@ class ConversionAgent:
 
     # -- fitting --------------------------------------------------------------------------
     def fit(self, episodes: Episodes, val_episodes: Episodes | None = None,
-            adversarial: Episodes | None = None) -> Self:
+            adversarial: Episodes | None = None, *, release_rows: bool = False) -> Self:
         """Train on labelled state sequences. ``val_episodes`` (default: a stratified split of
         ``episodes``) drive early stopping and calibration; ``adversarial`` are embedded
-        counter-examples from :mod:`salesrl.agent.adversarial`."""
+        counter-examples from :mod:`salesrl.agent.adversarial`; ``release_rows``: the caller
+        gives ``episodes``' rows up (emptied during training, see
+        :func:`~salesrl.agent.training.train_salesrl_agent`)."""
         from salesrl.agent.training import train_salesrl_agent
 
         cfg = self.config or TrainConfig.preset("default")
         t0 = time.perf_counter()
         res = train_salesrl_agent(episodes, cfg, val_episodes=val_episodes,
-                                  adversarial=adversarial, layout=self.layout)
+                                  adversarial=adversarial, layout=self.layout,
+                                  release_rows=release_rows)
         self.config_ = cfg
         self.input_layout_ = res.input_layout
         self.layout_ = res.layout
@@ -66,6 +69,7 @@ class ConversionAgent:
         self.linear_ = res.linear
         self.lexical_ = getattr(self, "lexical_", None)
         self.history_ = res.history
+        self.phase_seconds_ = dict(res.seconds)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 

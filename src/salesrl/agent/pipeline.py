@@ -177,7 +177,8 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
         "ensemble_size": len(agent.members_),
         "lexical": getattr(agent, "lexical_", None) is not None,
         "seconds": {"encoding": round(encode_s, 1), "training": round(train_s, 1),
-                    "total": round(encode_s + train_s, 1), **seconds},
+                    "total": round(encode_s + train_s, 1), **seconds,
+                    "phases": getattr(agent, "phase_seconds_", {})},
         "confidence": None if conf_model is None else {
             "folds": confidence_folds, "coverage": conf_model.coverage,
             "validation": conf_model.validation_},

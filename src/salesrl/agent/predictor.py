@@ -14,6 +14,7 @@ agent (``agent_.lexical_``) and saved with it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Self
@@ -21,7 +22,7 @@ from typing import Self
 import numpy as np
 
 from salesrl.agent.adversarial import make_counterexamples
-from salesrl.agent.config import SMALL_DATA_OVERRIDES, TrainConfig
+from salesrl.agent.config import LARGE_DATA_OVERRIDES, SMALL_DATA_OVERRIDES, TrainConfig
 from salesrl.agent.data import Episodes, ObsLayout
 from salesrl.agent.lexical import cross_fit
 from salesrl.agent.model import ConversionAgent
@@ -33,6 +34,15 @@ ManyEncoder = Callable[[Sequence[Conversation]], Sequence[np.ndarray]]
 
 #: below this many training conversations ``config=None`` means the ``small`` preset
 SMALL_DATA = 5000
+#: from this many on it means ``large`` (a training budget that does not grow with the data)
+LARGE_DATA = 10_000
+
+
+def preset_for(n_conversations: int) -> str:
+    """The preset ``config=None`` picks for ``n_conversations`` training conversations."""
+    if n_conversations < SMALL_DATA:
+        return "small"
+    return "large" if n_conversations >= LARGE_DATA else "fast"
 
 
 def _batched(encode: Encoder, encode_many: ManyEncoder | None,
@@ -53,9 +63,12 @@ class AgentPredictor(ConversionPredictor):
     :class:`ConversionAgent`. ``predict_proba`` encodes each conversation once, at its longest
     requested prefix, and reads the row of each prefix length (valid because the encoder is
     causal); a prefix with no turns gets the training base rate. ``config=None`` means the
-    ``small`` preset below ``SMALL_DATA`` training conversations, else ``fast``; with
-    ``small_data=True`` a given config gets the ``small`` preset's regularisation
-    (``SMALL_DATA_OVERRIDES``) below ``SMALL_DATA`` conversations.
+    ``small`` preset below ``SMALL_DATA`` training conversations, ``large`` from
+    ``LARGE_DATA`` on, else ``fast`` (:func:`preset_for`); with ``small_data=True`` a given
+    config gets the ``small`` preset's regularisation (``SMALL_DATA_OVERRIDES``) below
+    ``SMALL_DATA`` conversations and the ``large`` preset's budget
+    (``LARGE_DATA_OVERRIDES``) from ``LARGE_DATA`` on. ``config.adversarial_max`` caps the
+    counter-examples of each kind.
     """
 
     name = "agent"
@@ -77,27 +90,39 @@ class AgentPredictor(ConversionPredictor):
         self.small_data = small_data
 
     def _with_lexical(self, eps: Episodes, logits: list[np.ndarray]) -> Episodes:
+        """``eps`` with the lexical column appended; ``eps`` gives up its rows one at a time,
+        so the rows are never held twice (large data sets)."""
         layout = eps.layout.with_extra(eps.layout.extra_dim + 1)
-        return Episodes([np.concatenate([o, z[:, None]], axis=1)
-                         for o, z in zip(eps.obs, logits, strict=True)],
-                        eps.labels, eps.groups, eps.ids, layout)
+        obs = eps.obs
+        for i, z in enumerate(logits):
+            obs[i] = np.concatenate([obs[i], z[:, None]], axis=1)
+        return Episodes(obs, eps.labels, eps.groups, eps.ids, layout)
 
     def fit(self, conversations: Sequence[Conversation]) -> Self:
         cfg = self.config
         if cfg is None:
-            cfg = TrainConfig.preset("small" if len(conversations) < SMALL_DATA else "fast")
+            cfg = TrainConfig.preset(preset_for(len(conversations)))
         elif self.small_data and len(conversations) < SMALL_DATA:
             cfg = replace(cfg, **SMALL_DATA_OVERRIDES)
+        elif self.small_data and len(conversations) >= LARGE_DATA:
+            cfg = replace(cfg, **LARGE_DATA_OVERRIDES)
         convs = [c for c in conversations if c.converted is not None and len(c.turns)]
+        t0 = time.perf_counter()
         eps = Episodes.from_conversations(convs, _batched(self.encode, self.encode_many, convs),
                                           self.layout)
+        seconds = {"rows": time.perf_counter() - t0}
+        t0 = time.perf_counter()
         adv = None
         if cfg.adversarial_rate > 0:
             n = int(round(self.adversarial_fraction * len(convs)))
+            if cfg.adversarial_max:
+                n = min(n, cfg.adversarial_max)
             extra = [c for c in make_counterexamples(convs, n, n, seed=cfg.seed) if len(c.turns)]
             if extra:
                 adv = Episodes.from_conversations(
                     extra, _batched(self.encode, self.encode_many, extra), self.layout)
+        seconds["counter_examples"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         layout = self.layout
         lexical = None
         if self.lexical:
@@ -107,10 +132,15 @@ class AgentPredictor(ConversionPredictor):
             if adv is not None:
                 adv = self._with_lexical(adv, adv_z)
             layout = eps.layout
+        seconds["lexical"] = time.perf_counter() - t0
         self.agent_ = ConversionAgent(cfg, layout=layout,
                                       embedding_backend=self.embedding_backend,
-                                      embedding_dim=self.embedding_dim).fit(eps, adversarial=adv)
+                                      embedding_dim=self.embedding_dim).fit(
+            eps, adversarial=adv, release_rows=True)  # eps is ours: free its rows early
         self.agent_.lexical_ = lexical
+        # where the time went (encoding included in "rows" / "counter_examples")
+        self.agent_.phase_seconds_ = {**{k: round(v, 2) for k, v in seconds.items()},
+                                      **getattr(self.agent_, "phase_seconds_", {})}
         self.base_rate_ = float(np.mean([c.label for c in convs])) if convs else 0.5
         return self
 

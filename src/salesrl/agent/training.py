@@ -44,6 +44,13 @@ and early stopping keeps it there unless the network helps; PPO's action is the 
 ``conversation_weight`` gives each conversation's rows a total weight of one in the warm
 start, so long dialogues do not dominate.
 
+Large-data budget (the ``large`` preset; off by default): ``ws_max_rows`` draws about that
+many rows per warm-start epoch (its gradient steps no longer grow with the data),
+``critic_max_rows`` caps the critic pre-fit, ``val_max_conversations`` the rows early stopping
+reads (calibration reads the whole validation split), ``linear_max_rows`` the rows of each
+linear-base fit, and ``shared_rows`` writes the work rows once into one matrix that every
+member reads, its bootstrap resample becoming sampling counts instead of a copy.
+
 Then retrieval features (``retrieval``, :mod:`salesrl.agent.retrieval`) and post-hoc
 calibration (``calibration``, :mod:`salesrl.agent.calibration`) on the validation split; when
 the caller's rows carry extra evidence columns (the cross-fitted lexical logit of
@@ -63,6 +70,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,13 +106,15 @@ __all__ = ["DifficultyLR", "FitResult", "TrainConfig", "add_retrieval", "difficu
 # -- helpers ----------------------------------------------------------------------------------
 
 class _RowTable:
-    """All rows of some Episodes as one tensor, addressable by conversation."""
+    """All rows of some Episodes as one tensor, addressable by conversation (``x``: the rows
+    already stacked, e.g. by :func:`_packed`, so no copy is made)."""
 
-    def __init__(self, eps: Episodes) -> None:
-        x, y, conv = eps.rows()
+    def __init__(self, eps: Episodes, x: np.ndarray | None = None) -> None:
+        if x is None:
+            x = eps.rows()[0]
         self.x = torch.from_numpy(x)
-        self.y = torch.from_numpy(y)
         self.lengths = eps.lengths
+        self.y = torch.from_numpy(np.repeat(eps.labels, self.lengths).astype(np.float32))
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
 
     def row_index(self, convs: np.ndarray, cut: int | None = None) -> tuple[np.ndarray, ...]:
@@ -113,6 +123,51 @@ class _RowTable:
                                                                              strict=True)])
         owner = np.repeat(np.arange(len(convs)), lens)
         return rows, owner
+
+
+def _table(eps: Episodes) -> _RowTable:
+    """``eps``' row table, built once and kept on the object (warm start, critic pre-fit and
+    validation of every member read the same one)."""
+    tab = eps.__dict__.get("_row_table")
+    if tab is None:
+        tab = _RowTable(eps)
+        eps.__dict__["_row_table"] = tab
+    return tab
+
+
+def _packed(eps: Episodes, fn: Callable[[np.ndarray, range], np.ndarray], layout: ObsLayout,
+            chunk_rows: int = 8192, done: Callable[[range], None] | None = None) -> Episodes:
+    """``eps`` with ``obs[i]`` replaced by ``fn``'s rows, written once into one matrix; the
+    new Episodes hold views of it and carry it as their row table (``shared_rows``: one copy
+    of the training rows for every member instead of one per member). ``fn(rows, convs)``
+    maps the stacked rows of the conversations ``convs`` (chunks of about ``chunk_rows``);
+    ``done(convs)`` is called once their rows are written (to release the inputs)."""
+    lens = eps.lengths
+    starts = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    x: np.ndarray | None = None
+    i = 0
+    while i < len(eps):
+        j = int(np.searchsorted(starts, starts[i] + chunk_rows, side="right")) - 1
+        j = min(max(j, i + 1), len(eps))
+        block = fn(np.concatenate(eps.obs[i:j], axis=0), range(i, j))
+        if x is None:
+            x = np.empty((int(starts[-1]), block.shape[1]), dtype=np.float32)
+        x[starts[i] : starts[j]] = block
+        if done is not None:
+            done(range(i, j))
+        i = j
+    assert x is not None
+    out = Episodes([x[starts[k] : starts[k + 1]] for k in range(len(eps))], eps.labels.copy(),
+                   eps.groups.copy(), list(eps.ids), layout)
+    out.__dict__["_row_table"] = _RowTable(out, x)
+    return out
+
+
+def _draw_size(cfg: TrainConfig, lengths: np.ndarray, max_rows: int) -> int:
+    """Conversations to draw for about ``max_rows`` rows (all of them when ``max_rows`` is 0)."""
+    if max_rows <= 0:
+        return len(lengths)
+    return int(min(len(lengths), max(1, round(max_rows / max(float(lengths.mean()), 1.0)))))
 
 
 def _logit(actor: nn.Module, x: torch.Tensor, base_col: int | None) -> torch.Tensor:
@@ -156,32 +211,34 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
                ) -> dict[str, Any]:
     """Supervised pre-training of ``actor`` on the outcome (log loss over all turns).
 
-    Each epoch draws ``len(train)`` conversations (a plain shuffle when sampling is uniform;
-    weighted draws with replacement under balancing / curriculum / adversarial mixing), then
-    runs AdamW over shuffled row minibatches. Early stopping keeps the weights with the best
-    validation log loss (of ``logit + val_offset``, the balancing correction; patience
-    ``ws_patience``, not counted before the curriculum ramp ends). With ``base_col`` the loss
+    Each epoch draws ``len(train)`` conversations, or about ``cfg.ws_max_rows`` rows' worth
+    when that cap is set (the epoch's gradient steps then do not grow with the data), as a
+    plain shuffle when sampling is uniform (weighted draws with replacement under balancing /
+    curriculum / adversarial mixing / shared-row bootstrap counts), then runs AdamW over
+    shuffled row minibatches. Early stopping keeps the weights with the best validation log
+    loss (of ``logit + val_offset``, the balancing correction; patience ``ws_patience``, not
+    counted before the curriculum ramp ends). With ``base_col`` the loss
     is that of ``actor(x) + x[base_col]`` and the untrained actor is a candidate too.
     ``cfg.conversation_weight`` weighs each row by ``mean length / its conversation's length``.
     Returns a history dict.
     """
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    tab = _RowTable(train)
+    tab = _table(train)
     adv = adversarial if adversarial is not None and len(adversarial) else None
-    atab = _RowTable(adv) if adv is not None else None
+    atab = _table(adv) if adv is not None else None
     rate = cfg.adversarial_rate if adv is not None else 0.0
     w = np.ones(len(train)) if weights is None else np.asarray(weights, dtype=np.float64)
     sched = cfg.schedule()
     vx = vy = None
     if val is not None and len(val):
-        vtab = _RowTable(val)
+        vtab = _table(val)
         vx, vy = vtab.x, vtab.y
     opt = torch.optim.AdamW(actor.parameters(), lr=cfg.ws_lr, weight_decay=cfg.ws_weight_decay)
     n_adv_convs = len(adv) if adv is not None else 0
     difficulty = np.full(len(train) + n_adv_convs, np.nan)
     best, best_state, bad = math.inf, copy.deepcopy(actor.state_dict()), 0
-    hist: dict[str, Any] = {"train_loss": [], "val_loss": [], "pool": []}
+    hist: dict[str, Any] = {"train_loss": [], "val_loss": [], "pool": [], "rows": []}
     if vx is not None and base_col is not None:
         best = hist["initial_val_loss"] = _log_loss(actor, vx, vy, val_offset,
                                                     base_col=base_col)
@@ -190,15 +247,18 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
              else np.ones(len(lengths)))
     longest = int(train.lengths.max())
     uniform = np.allclose(w, w[0])
+    n_draw = _draw_size(cfg, train.lengths, cfg.ws_max_rows)
     for epoch in range(cfg.ws_epochs):
         progress = epoch / max(1, cfg.ws_epochs - 1)
         elig = sched.eligible(train.lengths, progress) if sched else np.ones(len(train), bool)
         cut = sched.truncation(progress, longest) if sched else None
-        n_adv = int(round(rate * len(train)))
-        n_main = len(train) - n_adv
+        n_adv = int(round(rate * n_draw))
+        n_main = n_draw - n_adv
         p = w * elig
+        if p.sum() <= 0:
+            p = elig.astype(np.float64)
         if uniform and elig.all() and n_adv == 0:
-            convs = rng.permutation(len(train))
+            convs = rng.permutation(len(train))[:n_draw]
         else:
             convs = rng.choice(len(train), size=n_main, p=p / p.sum())
         rows, owner = tab.row_index(convs, cut)
@@ -211,6 +271,7 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
             y_all = torch.cat([y_all, atab.y[arows]])
             key = np.concatenate([key, len(train) + aconvs[aowner]])
         hist["pool"].append(int(elig.sum()))
+        hist["rows"].append(len(y_all))
         order = rng.permutation(len(y_all))
         actor.train()
         tot, cnt = 0.0, 0
@@ -259,25 +320,38 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
 
 
 def prefit_critic(critic: ValueNet, actor: PolicyNet, train: Episodes, cfg: TrainConfig,
-                  *, base_rate: float, seed: int = 0, base_col: int | None = None
-                  ) -> dict[str, Any]:
+                  *, base_rate: float, seed: int = 0, base_col: int | None = None,
+                  weights: np.ndarray | None = None) -> dict[str, Any]:
     """Regress the critic on the discounted returns of the (deterministic) warm-started actor,
-    so PPO's first advantages are not dominated by an untrained value head."""
+    so PPO's first advantages are not dominated by an untrained value head. With
+    ``cfg.critic_max_rows`` it reads about that many rows: whole conversations drawn with
+    probability proportional to ``weights`` (default: every conversation once)."""
     torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     critic.encoder.load_state_dict(actor.encoder.state_dict())
-    tab = _RowTable(train)
+    tab = _table(train)
+    if cfg.critic_max_rows > 0 and int(tab.lengths.sum()) > cfg.critic_max_rows:
+        w = np.ones(len(train)) if weights is None else np.asarray(weights, dtype=np.float64)
+        convs = rng.choice(len(train), size=_draw_size(cfg, tab.lengths, cfg.critic_max_rows),
+                           p=w / w.sum())
+        rows, _ = tab.row_index(convs)
+        lengths = tab.lengths[convs]
+    else:
+        rows, lengths = np.arange(len(tab.x)), tab.lengths
+    x, y = tab.x[rows], tab.y[rows]
     with torch.no_grad():
         actor.eval()
-        z = torch.cat([actor(tab.x[i : i + 4096]) for i in range(0, len(tab.x), 4096)])
+        z = torch.cat([actor(x[i : i + 4096]) for i in range(0, len(x), 4096)])
         z = z.clamp(-cfg.action_bound, cfg.action_bound)
-        z = (z if base_col is None else z + tab.x[:, base_col]).numpy()
-    r = score(1 / (1 + np.exp(-z)), tab.y.numpy(), cfg.reward, base_rate)
-    ret = np.empty_like(r)
-    for s, n in zip(tab.starts, tab.lengths, strict=True):
-        g = 0.0
-        for t in range(s + n - 1, s - 1, -1):
-            g = r[t] + cfg.gamma * g
-            ret[t] = g
+        z = (z if base_col is None else z + x[:, base_col]).numpy()
+    r = score(1 / (1 + np.exp(-z)), y.numpy(), cfg.reward, base_rate)
+    ret = r.copy()
+    if cfg.gamma:
+        for s, n in zip(np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths, strict=True):
+            g = 0.0
+            for t in range(s + n - 1, s - 1, -1):
+                g = r[t] + cfg.gamma * g
+                ret[t] = g
     target = torch.from_numpy(ret.astype(np.float32))
     opt = torch.optim.AdamW(critic.parameters(), lr=cfg.ws_lr, weight_decay=cfg.ws_weight_decay)
     rng = np.random.default_rng(seed)
@@ -288,7 +362,7 @@ def prefit_critic(critic: ValueNet, actor: PolicyNet, train: Episodes, cfg: Trai
         tot = 0.0
         for lo in range(0, len(order), cfg.ws_batch_size):
             b = order[lo : lo + cfg.ws_batch_size]
-            loss = nn.functional.mse_loss(critic(tab.x[b]), target[b])
+            loss = nn.functional.mse_loss(critic(x[b]), target[b])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -433,6 +507,7 @@ class FitResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     compressor: RowCompressor | None = None
     linear: LinearBase | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase
 
 
 def add_retrieval(eps: Episodes, index: RetrievalIndex, layout: ObsLayout,
@@ -447,11 +522,62 @@ def add_retrieval(eps: Episodes, index: RetrievalIndex, layout: ObsLayout,
     return eps.map_obs(fn, new_layout)
 
 
+def _normaliser_rows(train: Episodes, weights: np.ndarray, cfg: TrainConfig, seed: int
+                     ) -> np.ndarray:
+    """The rows a member's input standardisation is fitted on: all of ``train``'s, or with
+    ``shared_rows`` about ``ws_max_rows`` rows of conversations drawn by ``weights``."""
+    tab = _table(train)
+    if not cfg.shared_rows:
+        return tab.x.numpy()
+    rng = np.random.default_rng(seed + 7)
+    n = _draw_size(cfg, tab.lengths, cfg.ws_max_rows)
+    rows, _ = tab.row_index(rng.choice(len(train), size=n, p=weights / weights.sum()))
+    return tab.x[rows].numpy()
+
+
+def _shared_work_rows(train: Episodes, val: Episodes | None, adv: Episodes | None,
+                      layout: ObsLayout, work_layout: ObsLayout,
+                      compressor: RowCompressor | None, index: RetrievalIndex | None,
+                      linear: LinearBase | None, train_base: list[np.ndarray] | None,
+                      val_base: list[np.ndarray] | None,
+                      release: Callable[[Episodes, range], None] | None = None
+                      ) -> tuple[Episodes, Episodes | None, Episodes | None]:
+    """:func:`~.rows.work_rows` of the three sets, each packed into one matrix
+    (:func:`_packed`), computed over chunks of conversations rather than one at a time;
+    ``release(eps, convs)`` is told which input rows are no longer needed."""
+
+    def mapper(eps: Episodes, base: list[np.ndarray] | None, own: bool
+               ) -> Callable[[np.ndarray, range], np.ndarray]:
+        def fn(rows: np.ndarray, convs: range) -> np.ndarray:
+            lens = [len(eps.obs[c]) for c in convs]
+            ids = [eps.ids[c] for c, n in zip(convs, lens, strict=True)
+                   for _ in range(n)] if own else None
+            b = np.concatenate([base[c] for c in convs]) if base is not None else None
+            return work_rows(rows, layout, compressor, index, linear, ids=ids, base=b)
+        return fn
+
+    def done(eps: Episodes) -> Callable[[range], None] | None:
+        return None if release is None else (lambda convs: release(eps, convs))
+
+    train = _packed(train, mapper(train, train_base, True), work_layout, done=done(train))
+    if val is not None and len(val):
+        val = _packed(val, mapper(val, val_base, False), work_layout, done=done(val))
+    if adv is not None:
+        adv = _packed(adv, mapper(adv, None, False), work_layout)
+    return train, val, adv
+
+
 def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
                         val_episodes: Episodes | None = None,
                         adversarial: Episodes | None = None,
-                        layout: ObsLayout | None = None) -> FitResult:
-    """Run the recipe: split, retrieval, K x (warm start -> critic pre-fit -> PPO), calibrate."""
+                        layout: ObsLayout | None = None,
+                        release_rows: bool = False) -> FitResult:
+    """Run the recipe: split, retrieval, K x (warm start -> critic pre-fit -> PPO), calibrate.
+
+    ``release_rows`` (with ``cfg.shared_rows``): the caller gives up ``episodes``' rows, which
+    are dropped (``episodes.obs[i] = None``) as soon as their work rows are written, so the
+    training rows are never held twice.
+    """
     cfg.validate()
     layout = layout or episodes.layout or ObsLayout(state_dim=episodes.obs_dim)
     if layout.obs_dim != episodes.obs_dim:
@@ -468,27 +594,65 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         cfg.adversarial_rate > 0 else None
     if val is not None and len(val) and val.obs_dim != train.obs_dim:
         raise ValueError("validation episodes have a different obs_dim")
-    raw_val = val
+    val_extra = (np.concatenate([layout.split(o)[3] for o in val.obs], axis=0)
+                 if cfg.stack_extra and layout.extra_dim and val is not None and len(val)
+                 else None)  # what a stacking calibrator reads besides the logit
     compressor = None
     if cfg.compress_dim or cfg.compress_turn_dim:
         compressor = RowCompressor(cfg.compress_dim, cfg.compress_turn_dim, cfg.seed).fit(
             train.rows()[0], layout)
     linear = train_base = val_base = None
+    clock = {"start": time.perf_counter()}
+    seconds: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        seconds[name] = round(seconds.get(name, 0.0) + now - clock["start"], 2)
+        clock["start"] = now
+
     if cfg.linear_base:
         # on every labelled conversation (its own k-fold keeps each row's base out-of-fold,
         # the validation rows' too), so the linear part sees all the data
         both = tr_idx is not None
         src = episodes if both else train
-        linear = LinearBase(cfg.linear_Cs, seed=cfg.seed).fit(src.obs, src.labels, layout)
+        linear = LinearBase(cfg.linear_Cs, seed=cfg.seed,
+                            max_rows=cfg.linear_max_rows).fit(src.obs, src.labels, layout)
         train_base = [linear.oof_[i] for i in tr_idx] if both else linear.oof_
         val_base = [linear.oof_[i] for i in va_idx] if both else None
+    lap("split_and_linear_base")
     index = None
     if cfg.retrieval:
-        x, y, conv = train.rows()
+        # the state columns of the rows the index keeps, drawn as RetrievalIndex.fit draws
+        # them (same seed, same result) but without stacking every training row first
+        lengths = train.lengths
+        conv = np.repeat(np.arange(len(train)), lengths)
+        keep = np.arange(len(conv))
+        if len(conv) > cfg.retrieval_max_rows:
+            keep = np.sort(np.random.default_rng(cfg.seed).choice(
+                len(conv), cfg.retrieval_max_rows, replace=False))
+        first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        x = np.stack([layout.state_part(train.obs[c][r - first[c]])
+                      for c, r in zip(conv[keep], keep, strict=True)])
         index = RetrievalIndex(cfg.retrieval_k, cfg.retrieval_proj_dim, cfg.retrieval_metric,
                                cfg.retrieval_max_rows, cfg.seed)
-        index.fit(layout.state_part(x), y, np.asarray(train.ids, dtype=object)[conv])
-    if compressor is not None or linear is not None:
+        index.fit(x, train.labels[conv[keep]].astype(np.float32),
+                  np.asarray(train.ids, dtype=object)[conv[keep]])
+        del x
+    lap("retrieval_index")
+    if cfg.shared_rows:
+        work_layout = work_layout_of(layout, compressor, index, linear)
+        release = None
+        if release_rows and tr_idx is not None and va_idx is not None:
+            owner = {id(train): tr_idx, id(val): va_idx}
+
+            def release(eps: Episodes, convs: range) -> None:
+                for c in convs:  # drop the raw rows: the subset's and the caller's reference
+                    eps.obs[c] = None  # type: ignore[call-overload]
+                    episodes.obs[int(owner[id(eps)][c])] = None  # type: ignore[call-overload]
+
+        train, val, adv = _shared_work_rows(train, val, adv, layout, work_layout, compressor,
+                                            index, linear, train_base, val_base, release)
+    elif compressor is not None or linear is not None:
         work_layout = work_layout_of(layout, compressor, index, linear)
         train = train.map_obs(lambda o, i: work_rows(
             o, layout, compressor, index, linear, ids=[train.ids[i]] * len(o),
@@ -509,33 +673,48 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
             adv = add_retrieval(adv, index, layout, leave_one_out=False)
     else:
         work_layout = layout
+    lap("work_rows")
     base_col = work_layout.obs_dim - 1 if linear is not None else None
     base_rate = float(np.repeat(train.labels, train.lengths).mean())
+    es_val = val  # what early stopping reads; calibration reads all of val
+    if (val is not None and cfg.val_max_conversations
+            and len(val) > cfg.val_max_conversations):
+        keep = rng.choice(len(val), cfg.val_max_conversations, replace=False)
+        es_val = val.subset(np.sort(keep))
     members: list[PolicyNet] = []
     history: list[dict[str, Any]] = []
     offsets = []
     for k in range(cfg.ensemble_size):
         seed = cfg.seed + 1000 * k
-        if cfg.ensemble_size > 1 and cfg.bootstrap:
-            idx = rng.choice(len(train), size=len(train), replace=True)
-            mtrain = train.subset(idx)
-        else:
+        boot = cfg.ensemble_size > 1 and cfg.bootstrap
+        idx = rng.choice(len(train), size=len(train), replace=True) if boot else None
+        if cfg.shared_rows:
+            # the bootstrap as sampling counts over the one shared row table (no copy)
+            sample = np.arange(len(train)) if idx is None else idx
+            bw = (balance_weights(train.labels[sample], train.groups[sample],
+                                  power=cfg.balance_power)
+                  if cfg.balance else np.ones(len(sample)))
+            w = np.bincount(sample, weights=bw, minlength=len(train))
+            off = (balance_logit_offset(train.labels[sample], train.groups[sample],
+                                        power=cfg.balance_power) if cfg.balance else 0.0)
             mtrain = train
-        w = (balance_weights(mtrain.labels, mtrain.groups, power=cfg.balance_power)
-             if cfg.balance else np.ones(len(mtrain)))
-        off = (balance_logit_offset(mtrain.labels, mtrain.groups, power=cfg.balance_power)
-               if cfg.balance else 0.0)
+        else:
+            mtrain = train.subset(idx) if idx is not None else train
+            w = (balance_weights(mtrain.labels, mtrain.groups, power=cfg.balance_power)
+                 if cfg.balance else np.ones(len(mtrain)))
+            off = (balance_logit_offset(mtrain.labels, mtrain.groups, power=cfg.balance_power)
+                   if cfg.balance else 0.0)
         offsets.append(off)
         torch.manual_seed(seed)
         actor = cfg.make_actor(work_layout)
-        actor.encoder.fit_normaliser(mtrain.rows()[0])
+        actor.encoder.fit_normaliser(_normaliser_rows(mtrain, w, cfg, seed))
         if base_col is not None:  # start at the base: the network adds a residual
             nn.init.zeros_(actor.action_net.weight)
             nn.init.zeros_(actor.action_net.bias)
         h: dict[str, Any] = {"member": k, "seed": seed}
         t0 = time.perf_counter()
         if cfg.warm_start:
-            h["warm_start"] = warm_start(actor, mtrain, val, cfg, weights=w, adversarial=adv,
+            h["warm_start"] = warm_start(actor, mtrain, es_val, cfg, weights=w, adversarial=adv,
                                          val_offset=off, seed=seed, base_col=base_col)
         h["warm_start_seconds"] = time.perf_counter() - t0
         if cfg.use_ppo:
@@ -544,29 +723,33 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
             if cfg.warm_start:
                 critic = ValueNet(work_layout, cfg.state_hidden, cfg.gru_hidden, 0.0,
                                   cfg.vf_arch, cfg.input_clip)
+                t1 = time.perf_counter()
                 h["critic"] = prefit_critic(critic, actor, mtrain, cfg, base_rate=base_rate,
-                                            seed=seed, base_col=base_col)
-            if val is not None and len(val):
-                vx, vy = _RowTable(val).x, _RowTable(val).y
+                                            seed=seed, base_col=base_col, weights=w)
+                h["critic_seconds"] = time.perf_counter() - t1
+            if es_val is not None and len(es_val):
+                vx, vy = _table(es_val).x, _table(es_val).y
                 h["val_loss_before_ppo"] = _log_loss(actor, vx, vy, off, base_col=base_col)
             h["ppo"] = train_ppo(actor, critic, mtrain, cfg, weights=w, adversarial=adv,
                                  base_rate=base_rate, seed=seed, base_col=base_col)
-            if val is not None and len(val):
+            if es_val is not None and len(es_val):
                 h["val_loss_after_ppo"] = _log_loss(actor, vx, vy, off, base_col=base_col)
         set_dropout(actor, 0.0)
         actor.eval()
         members.append(actor)
         history.append(h)
+        lap(f"member_{k}")
     member_offsets = np.array(offsets, dtype=np.float64)
     calibrator = Calibrator("none")
     if cfg.calibration != "none" and val is not None and len(val):
-        vx, vy, vconv = val.rows()
+        vtab = _table(val)
+        vx, vy = vtab.x.numpy(), vtab.y.numpy()
+        vconv = np.repeat(np.arange(len(val)), vtab.lengths)
         z = member_logits(members, vx, cfg.action_bound) + member_offsets
         if base_col is not None:
             z = z + vx[:, base_col : base_col + 1]
-        extra = (layout.split(raw_val.rows()[0])[3]
-                 if cfg.stack_extra and layout.extra_dim else None)
         calibrator = fit_calibrator(combine_logits(z, cfg.ensemble_combine), vy, vconv,
-                                    cfg.calibration, extra=extra)
+                                    cfg.calibration, extra=val_extra)
+    lap("calibration")
     return FitResult(layout, work_layout, members, calibrator, index, member_offsets, history,
-                     compressor, linear)
+                     compressor, linear, seconds)

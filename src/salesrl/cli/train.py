@@ -23,6 +23,8 @@ from salesrl.conversation import DataError, read_jsonl
 class Preset(StrEnum):
     default = "default"
     fast = "fast"
+    small = "small"
+    large = "large"
 
 
 class Backend(StrEnum):
@@ -45,7 +47,12 @@ _LABELS = {"embedding": "embedding distinct turns", "encoding": "building state 
 def train(
     data: Annotated[Path, typer.Option("--data", help="Labelled salesrl JSONL.")],
     out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
-    preset: Annotated[Preset, typer.Option(help="Training recipe size.")] = Preset.default,
+    preset: Annotated[Preset, typer.Option(help=(
+        "Training recipe: default; fast (smaller nets, 3 members, short PPO); small (fast, "
+        "narrower and more regularised, with a linear base: up to a few thousand "
+        "conversations); large (fast with a training budget that does not grow with the "
+        "data, members sharing one copy of the rows: tens of thousands of conversations)."
+        ))] = Preset.default,
     embedding: Annotated[Backend, typer.Option(help="Turn embedding backend.")] = Backend.minilm,
     seed: Annotated[int, typer.Option(min=0, help="Seed of splits, members and PPO.")] = 0,
     lexical: Annotated[bool, typer.Option(

@@ -6,7 +6,8 @@ default ``minilm``, disk-cached) plus the cross-fitted lexical-evidence column
 (:mod:`salesrl.agent.lexical`), trained inside each fold with ``TrainConfig.preset("fast")``,
 narrowed to the ``small`` preset's regularisation below 5,000 training conversations (which
 includes ``linear_base``: the network models the residual of a cross-fitted linear logit,
-:mod:`salesrl.agent.linear`).
+:mod:`salesrl.agent.linear`) and given the ``large`` preset's fixed training budget from
+10,000 on (``salesrl.agent.predictor.LARGE_DATA``).
 torch and the agent are imported only when the model is built.
 """
 
@@ -17,7 +18,8 @@ from salesrl.evaluation.predictor import ConversionPredictor, register
 
 
 @register("agent", "the SalesRL agent (warm start + conservative PPO ensemble, 'small' / "
-          "'fast' preset) on the turn-by-turn state rows + lexical evidence; trains in each fold")
+          "'fast' / 'large' preset by data size) on the turn-by-turn state rows + lexical "
+          "evidence; trains in each fold")
 def make_agent() -> ConversionPredictor:
     """A fresh, unfitted :class:`AgentPredictor` on :func:`default_builder`'s rows."""
     from salesrl.agent import TrainConfig
