@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ablation", action="store_true")
     ap.add_argument("--select", action="store_true",
                     help="also run the meta-model selected on the inner folds (select=True)")
+    ap.add_argument("--conformal-bins", type=int, nargs="+", default=None,
+                    help="also run the default model with Mondrian conformal bins of the "
+                         "turn count (e.g. 4)")
     ap.add_argument("--cost", action="store_true")
     ap.add_argument("--index-timing", action="store_true")
     ap.add_argument("--skip-cv", action="store_true", help="only --cost / --index-timing")
@@ -161,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.select:
         variants["all, selected"] = lambda: ConfidenceModel(state_dim=builder.state_dim,
                                                             select=True)
+    for bins in args.conformal_bins or []:
+        variants[f"all, {bins} conformal bins"] = (
+            lambda b=bins: ConfidenceModel(state_dim=builder.state_dim, conformal_bins=b))
     report: dict[str, Any] = {"data": str(args.data), "conversations": len(convs),
                               "turns": len(inputs), "backend": builder.backend_name,
                               "base": args.base, "runs": {}}

@@ -115,3 +115,40 @@ def test_foreign_conversation_is_flagged(builder, fitted) -> None:
     assert a.ood_score[-1] > np.quantile(b.ood_score, 0.9)
     assert a.abstain[-1] and a.confidence[-1] < b.confidence.mean()
     assert any(w in a.reasons[-1] for w in ("language", "unfamiliar"))
+
+
+def test_mondrian_bins_cover_each_turn_count_bin(builder, train_inputs, tmp_path) -> None:
+    p, m = oof_proba(train_inputs)
+    model = ConfidenceModel(state_dim=builder.state_dim, n_folds=3, max_rows=300,
+                            conformal_bins=3).fit(train_inputs, p, m)
+    assert len(model.conformal_qs_) == len(model.conformal_edges_) + 1 > 1
+    # each bin's quantile is its own: a bin of turns 1..k gets a different q from later turns
+    assert len(set(np.round(model.conformal_qs_, 12))) > 1
+    n_turns = train_inputs.structure[:, 0]
+    bins = np.searchsorted(model.conformal_edges_, n_turns, side="right")
+    assert np.array_equal(model._band(n_turns), model.conformal_qs_[bins])
+    model.save(tmp_path / "m")
+    again = ConfidenceModel.load(tmp_path / "m")
+    np.testing.assert_array_equal(again.conformal_qs_, model.conformal_qs_)
+    a, b = (x.assess_batch(train_inputs, p, m) for x in (model, again))
+    np.testing.assert_allclose(a.lower, b.lower, atol=1e-12)
+
+
+def test_old_files_use_the_global_quantile(fitted, test_inputs, tmp_path) -> None:
+    import json
+
+    assert fitted.conformal_bins == 4 and len(fitted.conformal_qs_) > 1
+    fitted.save(tmp_path / "m")
+    meta_path = tmp_path / "m" / "confidence.json"
+    meta = json.loads(meta_path.read_text())
+    for k in ("conformal_edges", "conformal_qs"):  # as written before the bins existed
+        del meta[k]
+    del meta["params"]["conformal_bins"]
+    meta_path.write_text(json.dumps(meta))
+    old = ConfidenceModel.load(tmp_path / "m")
+    np.testing.assert_array_equal(old.conformal_qs_, [old.conformal_q_])
+    p, m = oof_proba(test_inputs, seed=8)
+    a = old.assess_batch(test_inputs, p, m)
+    sigma = 1.1 - a.confidence
+    np.testing.assert_allclose(a.lower, np.clip(p - old.conformal_q_ * sigma, 0, 1), atol=1e-12)
+    np.testing.assert_allclose(a.upper, np.clip(p + old.conformal_q_ * sigma, 0, 1), atol=1e-12)

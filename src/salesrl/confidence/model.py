@@ -28,7 +28,11 @@ predicted by a model that did not see that conversation) and the fold of each co
    :mod:`salesrl.evaluation.confidence_eval`). Because ``y`` is 0 or 1, the interval covers it
    exactly when it reaches it: it is a conformal prediction set drawn around ``p``. An interval
    that reaches 1 but not 0 says "converts" at that level; one reaching both says "cannot
-   tell"; its width shrinks as the confidence grows;
+   tell"; its width shrinks as the confidence grows. With ``conformal_bins > 1`` the quantile
+   is taken per bin of the turn count (bins at validation quantiles of it): Mondrian conformal
+   prediction (Vovk et al., 2005, ch. 4), which promises the coverage within each bin, so late
+   turns, whose predictions are the most confident, are not under-covered while early turns
+   are over-covered;
 5. ``abstain`` also below a confidence threshold chosen on validation: the largest of the
    5 %, 10 %, ... (at most ``max_abstain``) quantiles of the cross-fitted confidence below
    which validation accuracy is at most ``abstain_accuracy``.
@@ -124,6 +128,10 @@ def _fold_ids(inputs: TurnInputs, n_folds: int, seed: int) -> np.ndarray:
     return fold_of_conv[inputs.conv]
 
 
+#: fewest validation rows for a turn-count bin's own conformal quantile (else the global one)
+_MIN_BIN_ROWS = 50
+
+
 def _conformal_quantile(scores: np.ndarray, coverage: float) -> float:
     """The ``ceil((n + 1) coverage) / n`` empirical quantile (finite-sample valid)."""
     n = len(scores)
@@ -162,7 +170,7 @@ class ConfidenceModel:
                  novel_quantile: float = 0.95, abstain_accuracy: float = 0.55,
                  max_abstain: float = 0.3, n_folds: int = 5, C: float = 1.0,
                  interactions: bool = True, ood_combine: str = "sum", seed: int = 0,
-                 select: bool = False) -> None:
+                 select: bool = False, conformal_bins: int = 4) -> None:
         self.groups = groups
         self.state_dim = state_dim
         self.n_components = n_components
@@ -180,6 +188,7 @@ class ConfidenceModel:
         self.ood_combine = ood_combine
         self.seed = seed
         self.select = select
+        self.conformal_bins = conformal_bins
 
     # -- fitting --------------------------------------------------------------------------
     def _reference(self) -> TrainingReference:
@@ -196,6 +205,8 @@ class ConfidenceModel:
             raise ValueError(f"ood_combine must be 'max' or 'sum', not {self.ood_combine!r}")
         if not 0.0 < self.coverage < 1.0:
             raise ValueError(f"coverage must be in (0, 1), not {self.coverage}")
+        if self.conformal_bins < 1:
+            raise ValueError(f"conformal_bins must be >= 1, not {self.conformal_bins}")
         return groups
 
     def fit(self, inputs: TurnInputs, proba: np.ndarray, members: np.ndarray | None = None,
@@ -261,6 +272,7 @@ class ConfidenceModel:
         # 4. conformal band on the outcome
         scores = np.abs(inputs.labels - p) / (1.1 - conf_cf)
         self.conformal_q_ = _conformal_quantile(scores, self.coverage)
+        self._fit_conformal_bins(scores, raw["n_turns"])
         # 5. low-confidence abstention threshold
         self.conf_threshold_, self.conf_threshold_accuracy_ = 0.0, float("nan")
         for level in np.arange(0.05, self.max_abstain + 1e-9, 0.05):
@@ -276,6 +288,21 @@ class ConfidenceModel:
         # final reference on all training turns
         self.reference_ = self._reference().fit(inputs)
         return self
+
+    def _fit_conformal_bins(self, scores: np.ndarray, n_turns: np.ndarray) -> None:
+        """Per turn-count bin conformal quantiles (Mondrian); one bin: the global quantile."""
+        qs = np.linspace(0, 1, self.conformal_bins + 1)[1:-1]
+        edges = np.unique(np.quantile(n_turns, qs)) if len(qs) else np.zeros(0)
+        bins = np.searchsorted(edges, n_turns, side="right")
+        self.conformal_edges_ = edges.astype(np.float64)
+        self.conformal_qs_ = np.array([
+            _conformal_quantile(scores[bins == b], self.coverage)
+            if (bins == b).sum() >= _MIN_BIN_ROWS else self.conformal_q_
+            for b in range(len(edges) + 1)], dtype=np.float64)
+
+    def _band(self, n_turns: np.ndarray) -> np.ndarray:
+        """The conformal quantile of each row's turn-count bin."""
+        return self.conformal_qs_[np.searchsorted(self.conformal_edges_, n_turns, side="right")]
 
     def _z(self, x: np.ndarray) -> np.ndarray:
         """The meta-model's design matrix (:func:`.meta.design`) of ``meta_names_`` columns."""
@@ -313,8 +340,9 @@ class ConfidenceModel:
             ood, top = np.zeros(len(p)), np.zeros(len(p), dtype=int)
         conf = self._shrink(meta_p, ood)
         sigma = 1.1 - conf
-        lower = np.clip(p - self.conformal_q_ * sigma, 0.0, 1.0)
-        upper = np.clip(p + self.conformal_q_ * sigma, 0.0, 1.0)
+        q = self._band(raw["n_turns"])
+        lower = np.clip(p - q * sigma, 0.0, 1.0)
+        upper = np.clip(p + q * sigma, 0.0, 1.0)
         is_ood = ood > self.ood_threshold_
         low = conf < self.conf_threshold_
         reasons: list[str | None] = []
@@ -373,7 +401,8 @@ class ConfidenceModel:
     # -- persistence ----------------------------------------------------------------------
     _PARAMS = ("groups", "state_dim", "n_components", "k", "max_rows", "max_turns",
                "coverage", "ood_quantile", "novel_quantile", "abstain_accuracy",
-               "max_abstain", "n_folds", "C", "interactions", "ood_combine", "seed", "select")
+               "max_abstain", "n_folds", "C", "interactions", "ood_combine", "seed", "select",
+               "conformal_bins")
 
     def save(self, path: str | Path) -> Path:
         """Write ``confidence.safetensors`` and ``confidence.json`` into directory ``path``."""
@@ -391,7 +420,10 @@ class ConfidenceModel:
                 "meta_C": self.C_,
                 "intercept": self.intercept_, "novel_threshold": self.novel_threshold_,
                 "ood_threshold": _finite(self.ood_threshold_),
-                "conformal_q": self.conformal_q_, "conf_threshold": self.conf_threshold_,
+                "conformal_q": self.conformal_q_,
+                "conformal_edges": self.conformal_edges_.tolist(),
+                "conformal_qs": self.conformal_qs_.tolist(),
+                "conf_threshold": self.conf_threshold_,
                 "conf_threshold_accuracy": _finite(self.conf_threshold_accuracy_),
                 "validation": self.validation_, "reference": ref_meta}
         (path / "confidence.json").write_text(json.dumps(meta, indent=1, allow_nan=False))
@@ -426,6 +458,10 @@ class ConfidenceModel:
         model.ood_threshold_ = (math.inf if meta["ood_threshold"] is None
                                 else float(meta["ood_threshold"]))
         model.conformal_q_ = float(meta["conformal_q"])
+        # files written before Mondrian bins existed: one bin, the global quantile
+        model.conformal_edges_ = np.asarray(meta.get("conformal_edges", []), dtype=np.float64)
+        model.conformal_qs_ = np.asarray(meta.get("conformal_qs", [model.conformal_q_]),
+                                         dtype=np.float64)
         model.conf_threshold_ = float(meta["conf_threshold"])
         model.conf_threshold_accuracy_ = (math.nan if meta["conf_threshold_accuracy"] is None
                                           else float(meta["conf_threshold_accuracy"]))
