@@ -49,9 +49,15 @@ STEPS: list[tuple[str, list[str]]] = [
     ("act detectors", [PY, "bench/bench_detectors.py"]),
     ("agent core (toy task)", [PY, "bench/bench_agent.py"]),
     ("service load (loopback, placeholder engine)",
-     [PY, "bench/bench_service.py", "--json", f"{OUT}/service.json"]),
-    ("service load (loopback, agent)",
-     [PY, "bench/bench_service.py", "--engine", "agent", "--json", f"{OUT}/service_agent.json"]),
+     [PY, "bench/bench_service.py", "--client", "raw", "--requests", "1800",
+      "--json", f"{OUT}/service.json"]),
+    ("service load (loopback, agent, every text new, closed loop)",
+     [PY, "bench/bench_service_fresh.py", "--engine", "agent", "--client", "raw",
+      "--json", f"{OUT}/service_agent.json"]),
+    ("service load (loopback, agent, every text new, 8 calls at 160 appends/s)",
+     [PY, "bench/bench_service_fresh.py", "--engine", "agent", "--client", "raw", "--levels",
+      "8", "--rate", "160", "--requests", "3200", "--max-seconds", "30",
+      "--json", f"{OUT}/service_agent_open.json"]),
 ]
 
 
