@@ -27,10 +27,12 @@ SMALL_DATA_OVERRIDES: dict[str, Any] = dict(
 
 #: what the ``large`` preset changes in ``fast``: a training budget that does not grow with the
 #: data (rows per warm-start epoch, critic rows, early-stopping rows, linear-base rows,
-#: counter-examples) and members that share one row table (see :meth:`TrainConfig.preset`)
+#: counter-examples) and members that share one row table (see :meth:`TrainConfig.preset`);
+#: with the cross-fitted linear base (on 50,000 synthetic conversations: full-call AUC 0.811
+#: against 0.799 without, training 9.5 min against 8.7 min cold; BENCHMARKS.md)
 LARGE_DATA_OVERRIDES: dict[str, Any] = dict(
     ws_max_rows=40_000, critic_max_rows=20_000, val_max_conversations=2000,
-    shared_rows=True, linear_max_rows=60_000, adversarial_max=2000)
+    shared_rows=True, linear_max_rows=60_000, adversarial_max=2000, linear_base=True)
 
 
 @dataclass
