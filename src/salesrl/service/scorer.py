@@ -143,7 +143,7 @@ class Scorer:
         while True:
             job = self._queue.get()
             if job is None:
-                self._hand_on(None)
+                self._end_scoring()
                 return
             if job.fn is not None:
                 self._call(job)
@@ -169,7 +169,7 @@ class Scorer:
             if turns:
                 self._batch(turns)
             if stop:
-                self._hand_on(None)
+                self._end_scoring()
                 return
 
     def _call(self, job: _Job) -> None:
@@ -188,9 +188,10 @@ class Scorer:
             prepared = None
         self._ready.put(_Prepared(jobs, prepared))
 
-    def _hand_on(self, item: None) -> None:
+    def _end_scoring(self) -> None:
+        """Tell the scoring thread (if any) to stop once the batches before it are scored."""
         if self._prepare is not None:
-            self._ready.put(item)
+            self._ready.put(None)
 
     def _scoring_loop(self) -> None:
         """The pipeline's second stage: score prepared batches and run calls, in order."""
