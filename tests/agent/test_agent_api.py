@@ -267,3 +267,15 @@ def test_guide_needs_act_labels(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="act labels"):
         train_agent(convs, embedding="hashing", cache_path=tmp_path / "c.sqlite",
                     backend_options=HASH, guide=True, confidence_folds=0)
+
+
+def test_load_turns_off_onnxruntime_spinning_unless_asked(tmp_path: Path) -> None:
+    """Spinning intra-op workers doubled the CPU per served turn; a caller can still ask."""
+    from salesrl.agent.api import DEFAULT_MODEL_DIR
+
+    quiet = dict(check_state=False, confidence=False, guide=False)
+    agent = load(DEFAULT_MODEL_DIR, cache_path=tmp_path / "c.sqlite", **quiet)
+    assert agent.builder._backend.allow_spinning is False
+    agent = load(DEFAULT_MODEL_DIR, cache_path=tmp_path / "c.sqlite",
+                 backend_options={"allow_spinning": True}, **quiet)
+    assert agent.builder._backend.allow_spinning is True

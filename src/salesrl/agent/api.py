@@ -260,7 +260,8 @@ def load(path: str | Path | None = None, *, embedding: str | None = None,
         cache_path: the embedding cache's SQLite file (default
             :func:`~salesrl.features.tracker.default_cache_path`).
         backend_options: run-time options merged over the saved ones (e.g.
-            ``intra_op_num_threads`` for MiniLM).
+            ``intra_op_num_threads`` for MiniLM; MiniLM backends load with
+            ``allow_spinning=False`` unless this says otherwise).
         check_state: encode a fixed probe call and compare its rows with the ones recorded at
             training time; a difference (the features code changed) warns with
             :class:`StateDriftWarning`. This loads the embedding model now.
@@ -278,7 +279,12 @@ def load(path: str | Path | None = None, *, embedding: str | None = None,
                         where=f"model {path}")
     sdoc = _read_state_doc(path)
     cfg = dict(sdoc["config"])
-    cfg["backend_options"] = {**cfg.get("backend_options", {}), **dict(backend_options or {})}
+    # Inference embeds a turn or a few at a time: onnxruntime's intra-op workers would spin
+    # between the small operators and burn a whole core per process for nothing (measured:
+    # twice the CPU per turn). Training builds its own builder and keeps spinning on.
+    runtime = {"allow_spinning": False} if str(cfg.get("backend", "")).startswith("minilm") else {}
+    cfg["backend_options"] = {**cfg.get("backend_options", {}), **runtime,
+                              **dict(backend_options or {})}
     known = {f.name for f in fields(StateConfig)}
     unknown = sorted(set(cfg) - known)
     if unknown:
