@@ -108,3 +108,23 @@ def test_an_artifact_from_before_the_option_keeps_its_rep_history(advisor: Advis
     del meta["config"]["rep_history"]
     (tmp_path / "advisor.json").write_text(json.dumps(meta))
     assert Advisor.load(tmp_path).config_.rep_history
+
+
+def test_batched_recommendations_equal_one_at_a_time(advisor: Advisor) -> None:
+    from salesrl.guidance.observation import observe_sequence, replay
+
+    histories = [([], []), (["small_talk"], ["objection_price"]),
+                 (["small_talk", "objection_handling", "demo_offer"],
+                  ["objection_price", "interest", "question"]),
+                 (["small_talk"], ["interest"])]
+    hist = replay(histories)
+    for i, (reps, custs) in enumerate(histories):
+        np.testing.assert_array_equal(hist.observe()[i], observe_sequence(reps, custs))
+    batched = advisor.recommend_many(histories)
+    assert len({r.act for r in batched} | {r.value for r in batched}) > 2  # not all alike
+    for (reps, custs), rec in zip(histories, batched, strict=True):
+        one = advisor.recommend(reps, custs)
+        assert (rec.act, rec.support, rec.supported) == (one.act, one.support, one.supported)
+        assert rec.value == pytest.approx(one.value, abs=1e-6)
+        assert rec.expected_lift == pytest.approx(one.expected_lift, abs=1e-6)
+    assert advisor.recommend_many([]) == []

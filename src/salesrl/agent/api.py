@@ -187,8 +187,8 @@ class SalesAgent:
             if self.guide is not None:
                 acts = self.guide.tagger.tag(conv)
                 roles = [t.role for t in conv.turns]
-                moves = [self.guide.advise_acts(acts[: i + 1], roles[: i + 1]).to_dict()
-                         for i in range(len(acts))]
+                moves = [g.to_dict() for g in self.guide.advise_many(
+                    [(acts[: i + 1], roles[: i + 1]) for i in range(len(acts))])]
             out.append(turn_updates(conv.turns, p, assessments, points, moves))
         return out
 

@@ -12,7 +12,7 @@ JSON-safe dicts so a service can persist and restore them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -178,10 +178,10 @@ class AgentSession:
 
     def _finish(self, turn: Turn, row: np.ndarray, embedding: np.ndarray, p: float,
                 members: np.ndarray, act: str | None = None,
-                assessment: Assessment | None = None) -> TurnUpdate:
+                assessment: Assessment | None = None, advise: bool = True) -> TurnUpdate:
         """The update after the probability: confidence, turning point, next move (``act``
         and ``assessment``: the turn's tagged act and confidence when the caller computed a
-        batch at once)."""
+        batch at once; ``advise=False`` leaves the next move to a batched caller)."""
         from salesrl.guidance.turning_points import turn_cause
 
         change = None if self.last_probability is None else p - self.last_probability
@@ -197,7 +197,7 @@ class AgentSession:
             self.acts.append(act if act is not None
                              else guide.tagger.predict([turn.text], turn.role)[0])
             self.roles.append(turn.role)
-            if self.guidance:
+            if self.guidance and advise:
                 next_move = guide.advise_acts(self.acts, self.roles).to_dict()
         return TurnUpdate(self.state.n_turns - 1, turn.role.value, p, change,
                           **_assessment_fields(assessment),
@@ -255,9 +255,16 @@ class AgentSession:
                 session, turn = items[i]
                 try:
                     out[i] = session._finish(turn, rows[j], embeddings[i], float(probs[j]),
-                                             members[j], acts[i], assessments[j])
+                                             members[j], acts[i], assessments[j], advise=False)
                 except Exception as exc:  # noqa: BLE001 - reported in this item's slot
                     out[i] = exc
+            if owner.guide is not None:  # one advisor pass for the whole batch
+                want = [i for i in ok
+                        if isinstance(out[i], TurnUpdate) and items[i][0].guidance]
+                moves = owner.guide.advise_many([(items[i][0].acts, items[i][0].roles)
+                                                 for i in want])
+                for i, move in zip(want, moves, strict=True):
+                    out[i] = replace(out[i], next_move=move.to_dict())
         return [u for u in out if u is not None]
 
     def to_dict(self) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,8 +48,7 @@ from salesrl.guidance.observation import (
     N_REP,
     OBS_DIM,
     REP_ACTS,
-    ActHistory,
-    act_indices,
+    replay,
 )
 
 FORMAT = "salesrl-advisor"
@@ -180,22 +179,28 @@ class Advisor:
 
     def recommend(self, rep_acts: list[str], customer_acts: list[str]) -> Recommendation:
         """The advice before the next rep turn, given the acts of the exchanges so far."""
-        hist = ActHistory(1)
-        reps, custs = act_indices(rep_acts, customer_acts)
-        for r, c in zip(reps, custs, strict=False):
-            hist.update(np.array([0]), np.array([r]), np.array([c]))
-        obs, key = hist.observe(), hist.key()
-        q_all = self.q_values(obs)  # one forward pass for the choice and the alternatives
-        best, lift = self._choose(q_all, key)
-        q = q_all[0]
-        b = int(best[0])
-        supported = bool((self.support_[key[0]] >= self.config_.min_support).any())
-        order = np.argsort(-q)[:3]
-        return Recommendation(act=REP_ACTS[b].value, value=float(q[b]),
-                              expected_lift=float(lift[0]),
-                              support=int(self.support_[key[0], b]),
-                              alternatives=[(REP_ACTS[i].value, float(q[i])) for i in order],
-                              supported=supported)
+        return self.recommend_many([(rep_acts, customer_acts)])[0]
+
+    def recommend_many(self, histories: Sequence[tuple[Sequence[str], Sequence[str]]]
+                       ) -> list[Recommendation]:
+        """:meth:`recommend` for several conversations with one Q forward pass."""
+        if not histories:
+            return []
+        hist = replay(histories)
+        keys = hist.key()
+        q_all = self.q_values(hist.observe())  # the choice and the alternatives, all rows
+        best, lift = self._choose(q_all, keys)
+        supported = (self.support_[keys] >= self.config_.min_support).any(axis=1)
+        out = []
+        for i, (q, b, k) in enumerate(zip(q_all, best.tolist(), keys.tolist(), strict=True)):
+            order = np.argsort(-q)[:3]
+            out.append(Recommendation(act=REP_ACTS[b].value, value=float(q[b]),
+                                      expected_lift=float(lift[i]),
+                                      support=int(self.support_[k, b]),
+                                      alternatives=[(REP_ACTS[j].value, float(q[j]))
+                                                    for j in order],
+                                      supported=bool(supported[i])))
+        return out
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

@@ -10,6 +10,7 @@ ready in time it gets ``None`` (say "pending") and a future it may poll or await
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
@@ -84,14 +85,23 @@ class Guide:
 
     def advise_acts(self, acts: list[str], roles: list[Role]) -> Guidance:
         """:meth:`advise` from the turns' acts and roles (what a live session keeps)."""
-        reps, custs, open_obj = exchanges(acts, roles)
-        rec = self.advisor.recommend(reps, custs)
-        examples: list[str] = []
-        if self.examples is not None:
-            examples = self.examples.search(observe_sequence(reps, custs), rec.act, k=2)
-        return Guidance(act=rec.act, text=guidance_text(rec.act, open_obj),
-                        expected_lift=rec.expected_lift, value=rec.value, support=rec.support,
-                        open_objection=open_obj, examples=examples, supported=rec.supported)
+        return self.advise_many([(acts, roles)])[0]
+
+    def advise_many(self, items: Sequence[tuple[Sequence[str], Sequence[Role]]]
+                    ) -> list[Guidance]:
+        """:meth:`advise_acts` for several conversations (or prefixes), one advisor pass."""
+        split = [exchanges(list(acts), list(roles)) for acts, roles in items]
+        recs = self.advisor.recommend_many([(reps, custs) for reps, custs, _ in split])
+        out = []
+        for (reps, custs, open_obj), rec in zip(split, recs, strict=True):
+            examples: list[str] = []
+            if self.examples is not None:
+                examples = self.examples.search(observe_sequence(reps, custs), rec.act, k=2)
+            out.append(Guidance(act=rec.act, text=guidance_text(rec.act, open_obj),
+                                expected_lift=rec.expected_lift, value=rec.value,
+                                support=rec.support, open_objection=open_obj,
+                                examples=examples, supported=rec.supported))
+        return out
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)

@@ -103,10 +103,19 @@ def act_indices(rep_acts: Sequence[str], customer_acts: Sequence[str]) -> tuple[
         raise ValueError(f"unknown dialogue act {exc.args[0]!r}") from None
 
 
+def replay(histories: Sequence[tuple[Sequence[str], Sequence[str]]]) -> ActHistory:
+    """One :class:`ActHistory` row per ``(rep acts, customer acts)``, advanced through its
+    exchanges; the rows are updated together one exchange index at a time."""
+    hist = ActHistory(len(histories))
+    pairs = [act_indices(r, c) for r, c in histories]
+    lengths = np.array([min(len(r), len(c)) for r, c in pairs], dtype=int)
+    for e in range(int(lengths.max(initial=0))):
+        rows = np.flatnonzero(lengths > e)
+        hist.update(rows, np.array([pairs[i][0][e] for i in rows]),
+                    np.array([pairs[i][1][e] for i in rows]))
+    return hist
+
+
 def observe_sequence(rep_acts: Sequence[str], customer_acts: Sequence[str]) -> np.ndarray:
     """Observation before the next rep act, after the given exchanges (act names)."""
-    hist = ActHistory(1)
-    reps, custs = act_indices(rep_acts, customer_acts)
-    for r, c in zip(reps, custs, strict=False):
-        hist.update(np.array([0]), np.array([r]), np.array([c]))
-    return hist.observe()[0]
+    return replay([(rep_acts, customer_acts)]).observe()[0]
