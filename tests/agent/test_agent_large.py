@@ -13,8 +13,9 @@ from salesrl.agent import ConversionAgent, Episodes, ObsLayout, TrainConfig
 from salesrl.agent.config import LARGE_DATA_OVERRIDES
 from salesrl.agent.linear import LinearBase
 from salesrl.agent.retrieval import RetrievalIndex
+from salesrl.agent.rowtable import shared_work_rows, table_of
 from salesrl.agent.toy import make_toy_episodes
-from salesrl.agent.training import _shared_work_rows, add_retrieval, train_salesrl_agent
+from salesrl.agent.training import add_retrieval, train_salesrl_agent
 
 
 def test_large_preset_is_fast_with_a_budget() -> None:
@@ -38,13 +39,13 @@ def test_shared_work_rows_equal_the_per_conversation_ones(toy_train: Episodes) -
     val = toy_train.subset(range(20))
     want_tr = add_retrieval(toy_train, index, layout, leave_one_out=True)
     want_va = add_retrieval(val, index, layout, leave_one_out=False)
-    got_tr, got_va, _ = _shared_work_rows(toy_train, val, None, layout, work, None, index,
+    got_tr, got_va, _ = shared_work_rows(toy_train, val, None, layout, work, None, index,
                                           None, None, None)
     assert np.allclose(want_tr.rows()[0], got_tr.rows()[0], atol=1e-6)
     assert np.allclose(want_va.rows()[0], got_va.rows()[0], atol=1e-6)
-    # one matrix behind every conversation: members share it instead of copying
-    base = got_tr.__dict__["_row_table"].x.numpy()
-    assert all(np.shares_memory(o, base) for o in got_tr.obs)
+    # one table behind every conversation: members (and subsets) share it, never copy it
+    tab = table_of(got_tr)
+    assert tab.windowed and table_of(got_tr.subset([3, 1])).store is tab.store
 
 
 def test_warm_start_epochs_are_capped_and_shared_members_learn(
@@ -139,14 +140,15 @@ def test_cli_trains_and_saves_with_the_large_preset(
 def test_release_rows_frees_the_callers_rows_and_changes_nothing(
         tiny: Callable[..., TrainConfig]) -> None:
     cfg = tiny(use_ppo=False, ws_epochs=2, ws_max_rows=300, shared_rows=True,
-               adversarial_rate=0.0, retrieval_max_rows=200)
-    kept = make_toy_episodes(80, seed=4)[0]
-    given = make_toy_episodes(80, seed=4)[0]
-    a = ConversionAgent(cfg).fit(kept)
-    b = ConversionAgent(cfg).fit(given, release_rows=True)
-    assert all(o is not None for o in kept.obs) and all(o is None for o in given.obs)
+               adversarial_rate=0.1, retrieval_max_rows=200)
+    kept, kept_adv = make_toy_episodes(80, seed=4)[0], make_toy_episodes(10, seed=9)[0]
+    given, given_adv = make_toy_episodes(80, seed=4)[0], make_toy_episodes(10, seed=9)[0]
+    a = ConversionAgent(cfg).fit(kept, adversarial=kept_adv)
+    b = ConversionAgent(cfg).fit(given, adversarial=given_adv, release_rows=True)
+    assert all(o is not None for o in kept.obs) and all(o is not None for o in kept_adv.obs)
+    assert all(o is None for o in given.obs) and all(o is None for o in given_adv.obs)
     x = make_toy_episodes(20, seed=5)[0].rows()[0]
-    assert np.allclose(a.predict_proba_rows(x), b.predict_proba_rows(x), atol=1e-5)
+    assert np.array_equal(a.predict_proba_rows(x), b.predict_proba_rows(x))
 
 
 def test_retrieval_index_sampled_without_stacking_all_rows_is_unchanged(

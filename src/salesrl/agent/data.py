@@ -8,7 +8,8 @@ array ``obs_i`` of shape ``(T_i, obs_dim)``: row ``t`` is the state after turn `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,23 +104,90 @@ class ObsLayout:
         return np.concatenate([state, win.reshape(t_len, -1), mask], axis=1)
 
 
+class LazyRows(ABC):
+    """An ``obs`` list whose arrays are built when asked for (the row tables of
+    :mod:`salesrl.agent.rowtable`, stored more compactly than one array per conversation).
+    Assigning ``obs[i]`` replaces conversation ``i``'s rows (``None``: released)."""
+
+    _overrides: dict[int, Any] | None = None
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def row(self, i: int) -> np.ndarray:
+        """Conversation ``i``'s rows ``(T_i, obs_dim)``."""
+
+    @property
+    @abstractmethod
+    def lengths(self) -> np.ndarray: ...
+
+    @property
+    @abstractmethod
+    def obs_dim(self) -> int: ...
+
+    @abstractmethod
+    def subset(self, idx: Sequence[int] | np.ndarray, labels: np.ndarray) -> LazyRows:
+        """The rows of the conversations at ``idx`` (``labels``: theirs)."""
+
+    @abstractmethod
+    def stacked(self) -> np.ndarray:
+        """All rows, ``(N, obs_dim)``."""
+
+    @abstractmethod
+    def rows_at(self, convs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Row ``rows[k]`` of conversation ``convs[k]`` for every ``k``, stacked."""
+
+    @abstractmethod
+    def labelled(self, labels: np.ndarray) -> LazyRows:
+        """The same rows, each conversation labelled ``labels[i]``."""
+
+    @property
+    def overridden(self) -> bool:
+        return bool(self._overrides)
+
+    def _get(self, i: int) -> Any:
+        i = i + len(self) if i < 0 else i
+        if self._overrides and i in self._overrides:
+            return self._overrides[i]
+        return self.row(i)
+
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self._get(k) for k in range(*i.indices(len(self)))]
+        return self._get(int(i))
+
+    def __setitem__(self, i: int, value: Any) -> None:
+        if self._overrides is None:
+            self._overrides = {}
+        self._overrides[int(i) + len(self) if int(i) < 0 else int(i)] = value
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (self._get(i) for i in range(len(self)))
+
+
 @dataclass
 class Episodes:
     """Labelled state sequences: the agent's training-data container.
 
     ``obs[i]`` is ``(T_i, obs_dim)`` float32, ``labels[i]`` in {0, 1}, ``groups[i]`` an
     optional group name (the industry) used for balancing, ``ids[i]`` the conversation id
-    (retrieval excludes a conversation's own prefixes by it).
+    (retrieval excludes a conversation's own prefixes by it). ``obs`` may be a
+    :class:`LazyRows`: a row table, as :meth:`from_conversations` builds for rows with a turn
+    window and the training code packs its work rows.
     """
 
-    obs: list[np.ndarray]
+    obs: list[np.ndarray] | LazyRows
     labels: np.ndarray
     groups: np.ndarray | None = None
     ids: list[str] | None = None
     layout: ObsLayout | None = field(default=None)
 
     def __post_init__(self) -> None:
-        self.obs = [np.ascontiguousarray(o, dtype=np.float32) for o in self.obs]
+        if isinstance(self.obs, LazyRows) and self.obs.overridden:
+            self.obs = list(self.obs)  # rows were replaced (columns appended): plain arrays
+        if not isinstance(self.obs, LazyRows):
+            self.obs = [np.ascontiguousarray(o, dtype=np.float32) for o in self.obs]
         self.labels = np.asarray(self.labels, dtype=np.int64).reshape(-1)
         if len(self.obs) != len(self.labels):
             raise ValueError(f"{len(self.obs)} observation arrays but {len(self.labels)} labels")
@@ -136,14 +204,21 @@ class Episodes:
             self.ids = [f"ep{i}" for i in range(len(self.obs))]
         elif len(self.ids) != len(self.obs):
             raise ValueError("ids must have one entry per conversation")
-        dims = {o.shape[1] for o in self.obs if o.ndim == 2}
-        if any(o.ndim != 2 or len(o) == 0 for o in self.obs):
-            raise ValueError("every obs array must be 2-d with at least one row")
+        if isinstance(self.obs, LazyRows):
+            dims = {self.obs.obs_dim}
+            if (self.obs.lengths <= 0).any():
+                raise ValueError("every conversation must have at least one row")
+        else:
+            dims = {o.shape[1] for o in self.obs if o.ndim == 2}
+            if any(o.ndim != 2 or len(o) == 0 for o in self.obs):
+                raise ValueError("every obs array must be 2-d with at least one row")
         if len(dims) > 1:
             raise ValueError(f"obs arrays disagree on obs_dim: {sorted(dims)}")
         if self.layout is not None and dims and dims != {self.layout.obs_dim}:
             raise ValueError(f"obs_dim {dims.pop()} does not match layout.obs_dim "
                              f"{self.layout.obs_dim}")
+        if isinstance(self.obs, LazyRows):
+            self.obs = self.obs.labelled(self.labels)
 
     def __len__(self) -> int:
         return len(self.obs)
@@ -151,26 +226,34 @@ class Episodes:
     @property
     def lengths(self) -> np.ndarray:
         """Turns per conversation."""
+        if isinstance(self.obs, LazyRows):
+            return np.asarray(self.obs.lengths, dtype=np.int64)
         return np.array([len(o) for o in self.obs], dtype=np.int64)
 
     @property
     def obs_dim(self) -> int:
+        if isinstance(self.obs, LazyRows):
+            return self.obs.obs_dim
         return int(self.obs[0].shape[1])
 
     def subset(self, idx: Sequence[int] | np.ndarray) -> Episodes:
         """The conversations at ``idx`` (repeats allowed: bootstrap samples)."""
         idx = [int(i) for i in idx]
-        return Episodes([self.obs[i] for i in idx], self.labels[idx], self.groups[idx],
-                        [self.ids[i] for i in idx], self.layout)
+        obs = (self.obs.subset(idx, self.labels[idx]) if isinstance(self.obs, LazyRows)
+               else [self.obs[i] for i in idx])
+        return Episodes(obs, self.labels[idx], self.groups[idx], [self.ids[i] for i in idx],
+                        self.layout)
 
     def concat(self, other: Episodes) -> Episodes:
-        return Episodes(self.obs + other.obs, np.concatenate([self.labels, other.labels]),
+        return Episodes(list(self.obs) + list(other.obs),
+                        np.concatenate([self.labels, other.labels]),
                         np.concatenate([self.groups, other.groups]), self.ids + other.ids,
                         self.layout)
 
     def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All rows stacked: ``(X (N, obs_dim), y (N,), conversation index (N,))``."""
-        x = np.concatenate(self.obs, axis=0)
+        x = (self.obs.stacked() if isinstance(self.obs, LazyRows)
+             else np.concatenate(self.obs, axis=0))
         conv = np.repeat(np.arange(len(self.obs)), self.lengths)
         return x, self.labels[conv].astype(np.float32), conv
 
@@ -187,18 +270,35 @@ class Episodes:
         """Encode labelled conversations with the state tracker ``encode(conv) -> (T, obs_dim)``.
 
         ``encode`` must be causal: row ``t`` may depend on turns ``0..t`` only. A conversation
-        without a known outcome or without turns raises :class:`DataError`.
+        without a known outcome or without turns raises :class:`DataError`. With a ``layout``
+        that has a turn window the rows are written, as they come, into one
+        :class:`~salesrl.agent.rowtable.RowTable` (one turn vector per row instead of the
+        window: about a third of the bytes), read back bit for bit.
         """
         for c in conversations:
             if c.converted is None:
                 raise DataError(f"conversation {c.id!r} has no known outcome", field="outcome")
             if not c.turns:
                 raise DataError(f"conversation {c.id!r} has no turns", field="turns")
-        obs = [np.asarray(encode(c), dtype=np.float32) for c in conversations]
-        for c, o in zip(conversations, obs, strict=True):
+
+        def rows(c: Conversation) -> np.ndarray:
+            o = np.asarray(encode(c), dtype=np.float32)
             if o.ndim != 2 or len(o) != len(c.turns):
                 raise ValueError(f"encoder returned shape {o.shape} for conversation {c.id!r} "
                                  f"with {len(c.turns)} turns; expected one row per turn")
+            if layout is not None and o.shape[1] != layout.obs_dim:
+                raise ValueError(f"encoder returned rows of width {o.shape[1]} for "
+                                 f"conversation {c.id!r}; layout.obs_dim is {layout.obs_dim}")
+            return o
+
+        obs: list[np.ndarray] | LazyRows
+        if layout is not None and layout.has_window and conversations:
+            from salesrl.agent.rowtable import compact_rows  # it imports this module
+
+            obs = compact_rows((rows(c) for c in conversations),
+                               np.array([len(c.turns) for c in conversations]), layout)
+        else:
+            obs = [rows(c) for c in conversations]
         return cls(obs, np.array([c.label for c in conversations]),
                    np.array([c.metadata.industry for c in conversations], dtype=object),
                    [c.id for c in conversations], layout)

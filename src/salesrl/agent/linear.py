@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from salesrl.agent.data import ObsLayout
+from salesrl.agent.data import LazyRows, ObsLayout
 from salesrl.evaluation.protocol import prefix_length
 
 #: prefix fractions of the training rows (those of the ``state_lr`` baseline)
@@ -38,8 +38,9 @@ def _prefix_rows(obs: Sequence[np.ndarray], fractions: Sequence[float]
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(conversation index, row index) of each distinct training prefix."""
     conv, row = [], []
-    for i, o in enumerate(obs):
-        for k in sorted({prefix_length(len(o), f) for f in fractions}):
+    lengths = obs.lengths if isinstance(obs, LazyRows) else [len(o) for o in obs]
+    for i, n in enumerate(lengths):
+        for k in sorted({prefix_length(int(n), f) for f in fractions}):
             conv.append(i)
             row.append(k - 1)
     return np.asarray(conv, dtype=np.int64), np.asarray(row, dtype=np.int64)
@@ -62,12 +63,14 @@ class LinearBase:
         self.max_iter = max_iter
         self.max_rows = max_rows
 
+    # the columns are taken before they are widened to float64 (same values, a fraction of
+    # the memory: the window's turn vectors are most of a row)
     def _state(self, rows: np.ndarray) -> np.ndarray:
-        s = np.asarray(rows, dtype=np.float64)[..., : self.layout_.state_dim]
+        s = np.asarray(np.asarray(rows)[..., : self.layout_.state_dim], dtype=np.float64)
         return (s - self.mean_) / self.std_
 
     def _extra(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self.layout_.split(np.asarray(rows, dtype=np.float64))[3])
+        return np.asarray(self.layout_.split(np.asarray(rows))[3], dtype=np.float64)
 
     def fit(self, obs: Sequence[np.ndarray], labels: np.ndarray, layout: ObsLayout) -> Self:
         y_conv = np.asarray(labels, dtype=np.int64)
@@ -79,17 +82,27 @@ class LinearBase:
             keep = np.sort(np.random.default_rng(self.seed + 1).choice(
                 len(ci), self.max_rows, replace=False))
             ci, ri = ci[keep], ri[keep]
-        # the state and extra columns only (the window's turn vectors are most of a row)
-        picked = [obs[i][r] for i, r in zip(ci, ri, strict=True)]
-        s = np.stack([row[: layout.state_dim] for row in picked]).astype(np.float64)
-        extra = np.stack([layout.split(row[None, :])[3][0] for row in picked]
-                         ).astype(np.float64)
-        del picked
+        # the state and extra columns only (the window's turn vectors are most of a row),
+        # written straight into float64 matrices
+        s = np.empty((len(ci), layout.state_dim))
+        extra = np.empty((len(ci), layout.extra_dim))
+        first_extra = layout.obs_dim - layout.extra_dim
+        if isinstance(obs, LazyRows):  # rebuilt a few thousand rows at a time
+            for lo in range(0, len(ci), 4096):
+                block = obs.rows_at(ci[lo : lo + 4096], ri[lo : lo + 4096])
+                s[lo : lo + len(block)] = block[:, : layout.state_dim]
+                extra[lo : lo + len(block)] = block[:, first_extra:]
+        else:
+            for k, (i, r) in enumerate(zip(ci, ri, strict=True)):
+                row = obs[i][r]
+                s[k] = row[: layout.state_dim]
+                extra[k] = row[first_extra:]
         y = y_conv[ci]
         self.mean_ = s.mean(0)
         self.std_ = np.maximum(s.std(0), 1e-6)
-        x = (s - self.mean_) / self.std_
-        del s
+        s -= self.mean_  # standardised in place: (s - mean) / std, one matrix fewer
+        s /= self.std_
+        x = s
         k = min(self.n_splits, len(obs))
         fold = np.random.default_rng(self.seed).permutation(len(obs)) % max(k, 1)
         two_classes = len(set(y_conv.tolist())) == 2
@@ -159,7 +172,7 @@ class LinearBase:
         """The base logit per row, shape ``(n,)``."""
         if not hasattr(self, "coef_"):
             raise RuntimeError("LinearBase is not fitted; call fit() first")
-        rows = np.asarray(rows, dtype=np.float64)
+        rows = np.asarray(rows)
         if rows.ndim != 2 or rows.shape[1] < self.layout_.obs_dim:
             raise ValueError(f"LinearBase expects rows of width {self.layout_.obs_dim}, got "
                              f"shape {rows.shape}")

@@ -50,9 +50,9 @@ def _batched(encode: Encoder, encode_many: ManyEncoder | None,
     """``encode``, answered from one ``encode_many`` call over ``conversations`` when given."""
     if encode_many is None:
         return encode
-    done = {id(c): np.asarray(o, dtype=np.float32)
-            for c, o in zip(conversations, encode_many(conversations), strict=True)}
-    return lambda c: done[id(c)] if id(c) in done else encode(c)
+    done = encode_many(conversations)  # read when asked: it may build rows on demand
+    at = {id(c): i for i, c in enumerate(conversations)}
+    return lambda c: np.asarray(done[at[id(c)]], dtype=np.float32) if id(c) in at else encode(c)
 
 
 class AgentPredictor(ConversionPredictor):

@@ -48,8 +48,10 @@ Large-data budget (the ``large`` preset; off by default): ``ws_max_rows`` draws 
 many rows per warm-start epoch (its gradient steps no longer grow with the data),
 ``critic_max_rows`` caps the critic pre-fit, ``val_max_conversations`` the rows early stopping
 reads (calibration reads the whole validation split), ``linear_max_rows`` the rows of each
-linear-base fit, and ``shared_rows`` writes the work rows once into one matrix that every
-member reads, its bootstrap resample becoming sampling counts instead of a copy.
+linear-base fit, and ``shared_rows`` writes the work rows once into one table that every
+member reads (:mod:`salesrl.agent.rowtable`: tracker rows keep one turn vector per row, not
+the whole window, and minibatches are rebuilt from it), its bootstrap resample becoming
+sampling counts instead of a copy. PPO lives in :mod:`salesrl.agent.ppo`.
 
 Then retrieval features (``retrieval``, :mod:`salesrl.agent.retrieval`) and post-hoc
 calibration (``calibration``, :mod:`salesrl.agent.calibration`) on the validation split; when
@@ -70,7 +72,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,9 +82,8 @@ from torch import nn
 from salesrl.agent.calibration import Calibrator, fit_calibrator
 from salesrl.agent.compress import RowCompressor
 from salesrl.agent.config import TrainConfig
-from salesrl.agent.data import Episodes, ObsLayout, stratified_split
+from salesrl.agent.data import Episodes, LazyRows, ObsLayout, stratified_split
 from salesrl.agent.env import (
-    ConversationReplayEnv,
     balance_logit_offset,
     balance_weights,
     score,
@@ -96,8 +96,16 @@ from salesrl.agent.networks import (
     member_logits,
     set_dropout,
 )
+from salesrl.agent.ppo import DifficultyLR, train_ppo
 from salesrl.agent.retrieval import N_FEATURES, RetrievalIndex
 from salesrl.agent.rows import work_layout_of, work_rows
+from salesrl.agent.rowtable import (
+    RowTable,
+    draw_size,
+    normaliser_rows,
+    shared_work_rows,
+    table_of,
+)
 
 __all__ = ["DifficultyLR", "FitResult", "TrainConfig", "add_retrieval", "difficulty_weights",
            "prefit_critic", "train_ppo", "train_salesrl_agent", "warm_start"]
@@ -105,69 +113,30 @@ __all__ = ["DifficultyLR", "FitResult", "TrainConfig", "add_retrieval", "difficu
 
 # -- helpers ----------------------------------------------------------------------------------
 
-class _RowTable:
-    """All rows of some Episodes as one tensor, addressable by conversation (``x``: the rows
-    already stacked, e.g. by :func:`_packed`, so no copy is made)."""
-
-    def __init__(self, eps: Episodes, x: np.ndarray | None = None) -> None:
-        if x is None:
-            x = eps.rows()[0]
-        self.x = torch.from_numpy(x)
-        self.lengths = eps.lengths
-        self.y = torch.from_numpy(np.repeat(eps.labels, self.lengths).astype(np.float32))
-        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
-
-    def row_index(self, convs: np.ndarray, cut: int | None = None) -> tuple[np.ndarray, ...]:
-        lens = self.lengths[convs] if cut is None else np.minimum(self.lengths[convs], cut)
-        rows = np.concatenate([self.starts[c] + np.arange(n) for c, n in zip(convs, lens,
-                                                                             strict=True)])
-        owner = np.repeat(np.arange(len(convs)), lens)
-        return rows, owner
+def _minibatch(tab: RowTable, rows: np.ndarray, atab: RowTable | None,
+               arows: np.ndarray | None, b: np.ndarray) -> torch.Tensor:
+    """The rows of minibatch ``b`` of the pool ``rows of tab, then arows of atab``, rebuilt
+    from the tables (the pool is never stacked: it is about ``ws_max_rows`` full rows)."""
+    n = len(rows)
+    main = b < n
+    if main.all() or atab is None or arows is None:
+        return tab.gather(rows[b])
+    out = np.empty((len(b), tab.obs_dim), dtype=np.float32)
+    out[main] = tab.gather_np(rows[b[main]])
+    out[~main] = atab.gather_np(arows[b[~main] - n])
+    return torch.from_numpy(out)
 
 
-def _table(eps: Episodes) -> _RowTable:
-    """``eps``' row table, built once and kept on the object (warm start, critic pre-fit and
-    validation of every member read the same one)."""
-    tab = eps.__dict__.get("_row_table")
-    if tab is None:
-        tab = _RowTable(eps)
-        eps.__dict__["_row_table"] = tab
-    return tab
-
-
-def _packed(eps: Episodes, fn: Callable[[np.ndarray, range], np.ndarray], layout: ObsLayout,
-            chunk_rows: int = 8192, done: Callable[[range], None] | None = None) -> Episodes:
-    """``eps`` with ``obs[i]`` replaced by ``fn``'s rows, written once into one matrix; the
-    new Episodes hold views of it and carry it as their row table (``shared_rows``: one copy
-    of the training rows for every member instead of one per member). ``fn(rows, convs)``
-    maps the stacked rows of the conversations ``convs`` (chunks of about ``chunk_rows``);
-    ``done(convs)`` is called once their rows are written (to release the inputs)."""
-    lens = eps.lengths
-    starts = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-    x: np.ndarray | None = None
-    i = 0
-    while i < len(eps):
-        j = int(np.searchsorted(starts, starts[i] + chunk_rows, side="right")) - 1
-        j = min(max(j, i + 1), len(eps))
-        block = fn(np.concatenate(eps.obs[i:j], axis=0), range(i, j))
-        if x is None:
-            x = np.empty((int(starts[-1]), block.shape[1]), dtype=np.float32)
-        x[starts[i] : starts[j]] = block
-        if done is not None:
-            done(range(i, j))
-        i = j
-    assert x is not None
-    out = Episodes([x[starts[k] : starts[k + 1]] for k in range(len(eps))], eps.labels.copy(),
-                   eps.groups.copy(), list(eps.ids), layout)
-    out.__dict__["_row_table"] = _RowTable(out, x)
-    return out
-
-
-def _draw_size(cfg: TrainConfig, lengths: np.ndarray, max_rows: int) -> int:
-    """Conversations to draw for about ``max_rows`` rows (all of them when ``max_rows`` is 0)."""
-    if max_rows <= 0:
-        return len(lengths)
-    return int(min(len(lengths), max(1, round(max_rows / max(float(lengths.mean()), 1.0)))))
+def _val_logits(members: list[PolicyNet], tab: RowTable, base_col: int | None, bound: float,
+                chunk: int = 8192) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(N, K)`` member logits of every row of ``tab`` and the base logit column (None
+    without one), over chunks of rows (a multiple of :func:`member_logits`' batch)."""
+    z, base = [], []
+    for _, x in tab.chunks(chunk):
+        z.append(member_logits(members, x, bound))
+        if base_col is not None:
+            base.append(x[:, base_col].copy())
+    return np.concatenate(z), (np.concatenate(base) if base_col is not None else None)
 
 
 def _logit(actor: nn.Module, x: torch.Tensor, base_col: int | None) -> torch.Tensor:
@@ -176,13 +145,14 @@ def _logit(actor: nn.Module, x: torch.Tensor, base_col: int | None) -> torch.Ten
     return z if base_col is None else z + x[:, base_col]
 
 
-def _log_loss(actor: nn.Module, x: torch.Tensor, y: torch.Tensor, offset: float = 0.0,
-              batch: int = 4096, base_col: int | None = None) -> float:
+def _log_loss(actor: nn.Module, tab: RowTable, offset: float = 0.0, batch: int = 4096,
+              base_col: int | None = None) -> float:
+    """Log loss of ``logit + offset`` over every row of ``tab`` (rows rebuilt per batch)."""
     actor.eval()
     with torch.no_grad():
-        z = torch.cat([_logit(actor, x[i : i + batch], base_col)
-                       for i in range(0, len(x), batch)])
-        return float(nn.functional.binary_cross_entropy_with_logits(z + offset, y))
+        z = torch.cat([_logit(actor, torch.from_numpy(x), base_col)
+                       for _, x in tab.chunks(batch)])
+        return float(nn.functional.binary_cross_entropy_with_logits(z + offset, tab.y))
 
 
 # -- (1) supervised warm start ----------------------------------------------------------------
@@ -224,30 +194,27 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
     """
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    tab = _table(train)
+    tab = table_of(train)
     adv = adversarial if adversarial is not None and len(adversarial) else None
-    atab = _table(adv) if adv is not None else None
+    atab = table_of(adv) if adv is not None else None
     rate = cfg.adversarial_rate if adv is not None else 0.0
     w = np.ones(len(train)) if weights is None else np.asarray(weights, dtype=np.float64)
     sched = cfg.schedule()
-    vx = vy = None
-    if val is not None and len(val):
-        vtab = _table(val)
-        vx, vy = vtab.x, vtab.y
+    vtab = table_of(val) if val is not None and len(val) else None
     opt = torch.optim.AdamW(actor.parameters(), lr=cfg.ws_lr, weight_decay=cfg.ws_weight_decay)
     n_adv_convs = len(adv) if adv is not None else 0
     difficulty = np.full(len(train) + n_adv_convs, np.nan)
     best, best_state, bad = math.inf, copy.deepcopy(actor.state_dict()), 0
     hist: dict[str, Any] = {"train_loss": [], "val_loss": [], "pool": [], "rows": []}
-    if vx is not None and base_col is not None:
-        best = hist["initial_val_loss"] = _log_loss(actor, vx, vy, val_offset,
+    if vtab is not None and base_col is not None:
+        best = hist["initial_val_loss"] = _log_loss(actor, vtab, val_offset,
                                                     base_col=base_col)
     lengths = np.concatenate([train.lengths, adv.lengths if adv is not None else []])
     row_w = (float(lengths.mean()) / lengths if cfg.conversation_weight
              else np.ones(len(lengths)))
     longest = int(train.lengths.max())
     uniform = np.allclose(w, w[0])
-    n_draw = _draw_size(cfg, train.lengths, cfg.ws_max_rows)
+    n_draw = draw_size(train.lengths, cfg.ws_max_rows)
     for epoch in range(cfg.ws_epochs):
         progress = epoch / max(1, cfg.ws_epochs - 1)
         elig = sched.eligible(train.lengths, progress) if sched else np.ones(len(train), bool)
@@ -262,12 +229,12 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
         else:
             convs = rng.choice(len(train), size=n_main, p=p / p.sum())
         rows, owner = tab.row_index(convs, cut)
-        x_all, y_all = tab.x[rows], tab.y[rows]
+        y_all = tab.y[rows]
         key = convs[owner]
+        arows = None
         if n_adv and atab is not None:
             aconvs = rng.integers(len(adv), size=n_adv)
             arows, aowner = atab.row_index(aconvs)
-            x_all = torch.cat([x_all, atab.x[arows]])
             y_all = torch.cat([y_all, atab.y[arows]])
             key = np.concatenate([key, len(train) + aconvs[aowner]])
         hist["pool"].append(int(elig.sum()))
@@ -277,7 +244,7 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
         tot, cnt = 0.0, 0
         for lo in range(0, len(order), cfg.ws_batch_size):
             b = order[lo : lo + cfg.ws_batch_size]
-            z = _logit(actor, x_all[b], base_col)
+            z = _logit(actor, _minibatch(tab, rows, atab, arows, b), base_col)
             yb = y_all[b]
             per = nn.functional.binary_cross_entropy_with_logits(z, yb, reduction="none")
             kb = key[b]
@@ -302,8 +269,8 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
             uk, inv = np.unique(kb, return_inverse=True)
             difficulty[uk] = np.bincount(inv, weights=sq) / np.bincount(inv)
         hist["train_loss"].append(tot / max(cnt, 1))
-        if vx is not None:
-            vl = _log_loss(actor, vx, vy, val_offset, base_col=base_col)
+        if vtab is not None:
+            vl = _log_loss(actor, vtab, val_offset, base_col=base_col)
             hist["val_loss"].append(vl)
             if vl < best - 1e-4:
                 best, best_state, bad = vl, copy.deepcopy(actor.state_dict()), 0
@@ -311,7 +278,7 @@ def warm_start(actor: PolicyNet, train: Episodes, val: Episodes | None, cfg: Tra
                 bad += 1
                 if bad >= cfg.ws_patience and progress >= (cfg.curriculum_ramp if sched else 0):
                     break
-    if vx is not None:
+    if vtab is not None:
         actor.load_state_dict(best_state)
         hist["best_val_loss"] = best
     hist["epochs"] = len(hist["train_loss"])
@@ -329,21 +296,24 @@ def prefit_critic(critic: ValueNet, actor: PolicyNet, train: Episodes, cfg: Trai
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     critic.encoder.load_state_dict(actor.encoder.state_dict())
-    tab = _table(train)
+    tab = table_of(train)
     if cfg.critic_max_rows > 0 and int(tab.lengths.sum()) > cfg.critic_max_rows:
         w = np.ones(len(train)) if weights is None else np.asarray(weights, dtype=np.float64)
-        convs = rng.choice(len(train), size=_draw_size(cfg, tab.lengths, cfg.critic_max_rows),
+        convs = rng.choice(len(train), size=draw_size(tab.lengths, cfg.critic_max_rows),
                            p=w / w.sum())
         rows, _ = tab.row_index(convs)
         lengths = tab.lengths[convs]
     else:
-        rows, lengths = np.arange(len(tab.x)), tab.lengths
-    x, y = tab.x[rows], tab.y[rows]
+        rows, lengths = np.arange(tab.n_rows), tab.lengths
+    y = tab.y[rows]
     with torch.no_grad():
         actor.eval()
-        z = torch.cat([actor(x[i : i + 4096]) for i in range(0, len(x), 4096)])
-        z = z.clamp(-cfg.action_bound, cfg.action_bound)
-        z = (z if base_col is None else z + x[:, base_col]).numpy()
+        zs = []
+        for i in range(0, len(rows), 4096):
+            x = tab.gather(rows[i : i + 4096])
+            zc = actor(x).clamp(-cfg.action_bound, cfg.action_bound)
+            zs.append(zc if base_col is None else zc + x[:, base_col])
+        z = torch.cat(zs).numpy()
     r = score(1 / (1 + np.exp(-z)), y.numpy(), cfg.reward, base_rate)
     ret = r.copy()
     if cfg.gamma:
@@ -362,7 +332,7 @@ def prefit_critic(critic: ValueNet, actor: PolicyNet, train: Episodes, cfg: Trai
         tot = 0.0
         for lo in range(0, len(order), cfg.ws_batch_size):
             b = order[lo : lo + cfg.ws_batch_size]
-            loss = nn.functional.mse_loss(critic(x[b]), target[b])
+            loss = nn.functional.mse_loss(critic(tab.gather(rows[b])), target[b])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -370,126 +340,6 @@ def prefit_critic(critic: ValueNet, actor: PolicyNet, train: Episodes, cfg: Trai
         losses.append(tot / len(order))
     critic.eval()
     return {"critic_mse": losses}
-
-
-# -- (2)-(3) PPO with a difficulty-driven learning rate ---------------------------------------
-
-class DifficultyLR:
-    """SB3 learning-rate schedule driven by how hard recent episodes are (see module doc).
-
-    ``update(sq_errs)`` feeds Brier terms of recent steps; calling the object (as SB3 does with
-    ``progress_remaining``) returns ``base * clip((D / D_ref) ** alpha, lo, hi)``.
-    """
-
-    def __init__(self, base: float, alpha: float = 0.5, clip: tuple[float, float] = (0.5, 2.0),
-                 halflife: float = 2048.0, enabled: bool = True) -> None:
-        self.base = base
-        self.alpha = alpha
-        self.clip = clip
-        self.decay = 0.5 ** (1.0 / max(halflife, 1.0))
-        self.enabled = enabled
-        self.ema: float | None = None
-        self.ref: float | None = None
-        self.trace: list[float] = []
-
-    def update(self, sq_errs: np.ndarray) -> None:
-        for v in np.asarray(sq_errs, dtype=np.float64).reshape(-1):
-            prev = float(v) if self.ema is None else self.ema
-            self.ema = self.decay * prev + (1 - self.decay) * float(v)
-
-    def freeze_reference(self) -> None:
-        if self.ref is None and self.ema is not None:
-            self.ref = max(self.ema, 1e-6)
-
-    def __call__(self, progress_remaining: float) -> float:
-        lr = self.base
-        if self.enabled and self.ref is not None and self.ema is not None:
-            lr = self.base * float(np.clip((self.ema / self.ref) ** self.alpha, *self.clip))
-        self.trace.append(lr)
-        return lr
-
-
-def train_ppo(actor: PolicyNet, critic: ValueNet | None, train: Episodes, cfg: TrainConfig,
-              *, weights: np.ndarray | None = None, adversarial: Episodes | None = None,
-              base_rate: float | None = None, seed: int = 0, base_col: int | None = None
-              ) -> dict[str, Any]:
-    """Fine-tune ``actor`` (in place) with conservative PPO in the replay environment
-    (with ``base_col``, the action is the residual added to that column's base logit)."""
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.vec_env import DummyVecEnv
-
-    from salesrl.agent.networks import SalesFeaturesExtractor, extract_from_sb3, load_into_sb3
-
-    layout = actor.encoder.layout
-    sched = cfg.schedule()
-
-    def make_env() -> ConversationReplayEnv:
-        return ConversationReplayEnv(train, reward=cfg.reward, action_bound=cfg.action_bound,
-                                     weights=weights, curriculum=sched, adversarial=adversarial,
-                                     adversarial_rate=cfg.adversarial_rate,
-                                     base_rate=base_rate, offset_col=base_col)
-
-    venv = DummyVecEnv([make_env for _ in range(cfg.n_envs)])
-    lr = DifficultyLR(cfg.ppo_lr, cfg.difficulty_alpha, cfg.difficulty_clip,
-                      cfg.difficulty_halflife, enabled=cfg.adaptive_lr)
-    policy_kwargs = dict(
-        features_extractor_class=SalesFeaturesExtractor,
-        features_extractor_kwargs=dict(layout=layout.to_dict(),
-                                       state_hidden=tuple(cfg.state_hidden),
-                                       gru_hidden=cfg.gru_hidden, dropout=0.0,
-                                       input_clip=cfg.input_clip),
-        share_features_extractor=False,
-        net_arch=dict(pi=list(cfg.pi_arch), vf=list(cfg.vf_arch)),
-        activation_fn=nn.Tanh,
-        log_std_init=cfg.log_std_init,
-        optimizer_class=torch.optim.AdamW,
-        optimizer_kwargs=dict(weight_decay=cfg.ppo_weight_decay),
-    )
-    batch = min(cfg.ppo_batch_size, cfg.n_steps * cfg.n_envs)
-    model = PPO("MlpPolicy", venv, learning_rate=lr, n_steps=cfg.n_steps, batch_size=batch,
-                n_epochs=cfg.ppo_epochs, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
-                clip_range=cfg.clip_range, ent_coef=cfg.ent_coef, vf_coef=cfg.vf_coef,
-                max_grad_norm=cfg.max_grad_norm, target_kl=cfg.target_kl,
-                policy_kwargs=policy_kwargs, seed=seed, device="cpu", verbose=0)
-    if cfg.warm_start:
-        load_into_sb3(model.policy, actor, critic)
-    else:
-        # keep the input standardisation fitted on the data
-        for enc in (model.policy.pi_features_extractor, model.policy.vf_features_extractor):
-            for name in ("in_mean", "in_std", "turn_mean", "turn_std"):
-                getattr(enc.encoder, name).copy_(getattr(actor.encoder, name))
-    total = cfg.ppo_steps
-    stats: dict[str, list[float]] = {"approx_kl": [], "clip_fraction": [], "difficulty": [],
-                                     "mean_reward": []}
-
-    class _Callback(BaseCallback):
-        def _on_step(self) -> bool:
-            sq = [i["sq_err"] for i in self.locals.get("infos", []) if "sq_err" in i]
-            lr.update(np.array(sq))
-            return True
-
-        def _on_rollout_start(self) -> None:
-            self.training_env.env_method("set_progress", self.num_timesteps / max(total, 1))
-            vals = self.model.logger.name_to_value
-            for k in ("approx_kl", "clip_fraction"):
-                if f"train/{k}" in vals:
-                    stats[k].append(float(vals[f"train/{k}"]))
-
-        def _on_rollout_end(self) -> None:
-            lr.freeze_reference()
-            stats["difficulty"].append(lr.ema if lr.ema is not None else float("nan"))
-            stats["mean_reward"].append(float(self.model.rollout_buffer.rewards.mean()))
-
-    t0 = time.perf_counter()
-    model.learn(total_timesteps=total, callback=_Callback())
-    elapsed = time.perf_counter() - t0
-    extract_from_sb3(model.policy, actor)
-    actor.eval()
-    venv.close()
-    return {"ppo_seconds": elapsed, "ppo_timesteps": int(model.num_timesteps),
-            "steps_per_second": model.num_timesteps / max(elapsed, 1e-9),
-            "lr_trace": lr.trace, **stats}
 
 
 # -- the whole recipe -------------------------------------------------------------------------
@@ -522,51 +372,6 @@ def add_retrieval(eps: Episodes, index: RetrievalIndex, layout: ObsLayout,
     return eps.map_obs(fn, new_layout)
 
 
-def _normaliser_rows(train: Episodes, weights: np.ndarray, cfg: TrainConfig, seed: int
-                     ) -> np.ndarray:
-    """The rows a member's input standardisation is fitted on: all of ``train``'s, or with
-    ``shared_rows`` about ``ws_max_rows`` rows of conversations drawn by ``weights``."""
-    tab = _table(train)
-    if not cfg.shared_rows:
-        return tab.x.numpy()
-    rng = np.random.default_rng(seed + 7)
-    n = _draw_size(cfg, tab.lengths, cfg.ws_max_rows)
-    rows, _ = tab.row_index(rng.choice(len(train), size=n, p=weights / weights.sum()))
-    return tab.x[rows].numpy()
-
-
-def _shared_work_rows(train: Episodes, val: Episodes | None, adv: Episodes | None,
-                      layout: ObsLayout, work_layout: ObsLayout,
-                      compressor: RowCompressor | None, index: RetrievalIndex | None,
-                      linear: LinearBase | None, train_base: list[np.ndarray] | None,
-                      val_base: list[np.ndarray] | None,
-                      release: Callable[[Episodes, range], None] | None = None
-                      ) -> tuple[Episodes, Episodes | None, Episodes | None]:
-    """:func:`~.rows.work_rows` of the three sets, each packed into one matrix
-    (:func:`_packed`), computed over chunks of conversations rather than one at a time;
-    ``release(eps, convs)`` is told which input rows are no longer needed."""
-
-    def mapper(eps: Episodes, base: list[np.ndarray] | None, own: bool
-               ) -> Callable[[np.ndarray, range], np.ndarray]:
-        def fn(rows: np.ndarray, convs: range) -> np.ndarray:
-            lens = [len(eps.obs[c]) for c in convs]
-            ids = [eps.ids[c] for c, n in zip(convs, lens, strict=True)
-                   for _ in range(n)] if own else None
-            b = np.concatenate([base[c] for c in convs]) if base is not None else None
-            return work_rows(rows, layout, compressor, index, linear, ids=ids, base=b)
-        return fn
-
-    def done(eps: Episodes) -> Callable[[range], None] | None:
-        return None if release is None else (lambda convs: release(eps, convs))
-
-    train = _packed(train, mapper(train, train_base, True), work_layout, done=done(train))
-    if val is not None and len(val):
-        val = _packed(val, mapper(val, val_base, False), work_layout, done=done(val))
-    if adv is not None:
-        adv = _packed(adv, mapper(adv, None, False), work_layout)
-    return train, val, adv
-
-
 def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
                         val_episodes: Episodes | None = None,
                         adversarial: Episodes | None = None,
@@ -574,9 +379,9 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
                         release_rows: bool = False) -> FitResult:
     """Run the recipe: split, retrieval, K x (warm start -> critic pre-fit -> PPO), calibrate.
 
-    ``release_rows`` (with ``cfg.shared_rows``): the caller gives up ``episodes``' rows, which
-    are dropped (``episodes.obs[i] = None``) as soon as their work rows are written, so the
-    training rows are never held twice.
+    ``release_rows`` (with ``cfg.shared_rows``): the caller gives up the rows of ``episodes``
+    and ``adversarial``, which are dropped (``episodes.obs[i] = None``) as soon as their work
+    rows are written, so the training rows are never held twice.
     """
     cfg.validate()
     layout = layout or episodes.layout or ObsLayout(state_dim=episodes.obs_dim)
@@ -631,8 +436,13 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
             keep = np.sort(np.random.default_rng(cfg.seed).choice(
                 len(conv), cfg.retrieval_max_rows, replace=False))
         first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        x = np.stack([layout.state_part(train.obs[c][r - first[c]])
-                      for c, r in zip(conv[keep], keep, strict=True)])
+        if isinstance(train.obs, LazyRows):
+            x = np.concatenate([layout.state_part(train.obs.rows_at(conv[part], part
+                                                                    - first[conv[part]]))
+                                for part in np.array_split(keep, max(1, len(keep) // 4096))])
+        else:
+            x = np.stack([layout.state_part(train.obs[c][r - first[c]])
+                          for c, r in zip(conv[keep], keep, strict=True)])
         index = RetrievalIndex(cfg.retrieval_k, cfg.retrieval_proj_dim, cfg.retrieval_metric,
                                cfg.retrieval_max_rows, cfg.seed)
         index.fit(x, train.labels[conv[keep]].astype(np.float32),
@@ -643,15 +453,21 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         work_layout = work_layout_of(layout, compressor, index, linear)
         release = None
         if release_rows and tr_idx is not None and va_idx is not None:
-            owner = {id(train): tr_idx, id(val): va_idx}
+            owner = {id(train): tr_idx, id(val): va_idx}  # the counter-examples: themselves
 
             def release(eps: Episodes, convs: range) -> None:
+                where = owner.get(id(eps))
                 for c in convs:  # drop the raw rows: the subset's and the caller's reference
                     eps.obs[c] = None  # type: ignore[call-overload]
-                    episodes.obs[int(owner[id(eps)][c])] = None  # type: ignore[call-overload]
+                    if where is not None:
+                        episodes.obs[int(where[c])] = None  # type: ignore[call-overload]
 
-        train, val, adv = _shared_work_rows(train, val, adv, layout, work_layout, compressor,
+        train, val, adv = shared_work_rows(train, val, adv, layout, work_layout, compressor,
                                             index, linear, train_base, val_base, release)
+        if release is not None:  # every row is released: let the caller's storage go too
+            episodes.obs = [None] * len(episodes)  # type: ignore[list-item]
+            if adversarial is not None and adv is not None:
+                adversarial.obs = [None] * len(adversarial)  # type: ignore[list-item]
     elif compressor is not None or linear is not None:
         work_layout = work_layout_of(layout, compressor, index, linear)
         train = train.map_obs(lambda o, i: work_rows(
@@ -707,7 +523,7 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         offsets.append(off)
         torch.manual_seed(seed)
         actor = cfg.make_actor(work_layout)
-        actor.encoder.fit_normaliser(_normaliser_rows(mtrain, w, cfg, seed))
+        actor.encoder.fit_normaliser(normaliser_rows(mtrain, w, cfg, seed))
         if base_col is not None:  # start at the base: the network adds a residual
             nn.init.zeros_(actor.action_net.weight)
             nn.init.zeros_(actor.action_net.bias)
@@ -728,12 +544,13 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
                                             seed=seed, base_col=base_col, weights=w)
                 h["critic_seconds"] = time.perf_counter() - t1
             if es_val is not None and len(es_val):
-                vx, vy = _table(es_val).x, _table(es_val).y
-                h["val_loss_before_ppo"] = _log_loss(actor, vx, vy, off, base_col=base_col)
+                h["val_loss_before_ppo"] = _log_loss(actor, table_of(es_val), off,
+                                                     base_col=base_col)
             h["ppo"] = train_ppo(actor, critic, mtrain, cfg, weights=w, adversarial=adv,
                                  base_rate=base_rate, seed=seed, base_col=base_col)
             if es_val is not None and len(es_val):
-                h["val_loss_after_ppo"] = _log_loss(actor, vx, vy, off, base_col=base_col)
+                h["val_loss_after_ppo"] = _log_loss(actor, table_of(es_val), off,
+                                                    base_col=base_col)
         set_dropout(actor, 0.0)
         actor.eval()
         members.append(actor)
@@ -742,13 +559,14 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
     member_offsets = np.array(offsets, dtype=np.float64)
     calibrator = Calibrator("none")
     if cfg.calibration != "none" and val is not None and len(val):
-        vtab = _table(val)
-        vx, vy = vtab.x.numpy(), vtab.y.numpy()
+        vtab = table_of(val)
         vconv = np.repeat(np.arange(len(val)), vtab.lengths)
-        z = member_logits(members, vx, cfg.action_bound) + member_offsets
-        if base_col is not None:
-            z = z + vx[:, base_col : base_col + 1]
-        calibrator = fit_calibrator(combine_logits(z, cfg.ensemble_combine), vy, vconv,
+        z, base = _val_logits(members, vtab, base_col, cfg.action_bound)
+        z = z + member_offsets
+        if base is not None:
+            z = z + base[:, None]
+        calibrator = fit_calibrator(combine_logits(z, cfg.ensemble_combine), vtab.y.numpy(),
+                                    vconv,
                                     cfg.calibration, extra=val_extra)
     lap("calibration")
     return FitResult(layout, work_layout, members, calibrator, index, member_offsets, history,
