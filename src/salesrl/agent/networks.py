@@ -319,6 +319,9 @@ def combine_logits(z: np.ndarray, how: str) -> np.ndarray:
 
 @cache
 def _features_extractor_class() -> type:
+    from salesrl._quiet import import_gym_quietly
+
+    import_gym_quietly()
     from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
     class SalesFeaturesExtractor(BaseFeaturesExtractor):

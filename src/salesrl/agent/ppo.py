@@ -63,6 +63,9 @@ def train_ppo(actor: PolicyNet, critic: ValueNet | None, train: Episodes, cfg: T
               ) -> dict[str, Any]:
     """Fine-tune ``actor`` (in place) with conservative PPO in the replay environment
     (with ``base_col``, the action is the residual added to that column's base logit)."""
+    from salesrl._quiet import import_gym_quietly
+
+    import_gym_quietly()
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv

@@ -115,6 +115,9 @@ class Advisor:
     # -- training --------------------------------------------------------------------------
     def fit(self, log: ActLog, on_step: Callable[[int], None] | None = None) -> Advisor:
         """Fit discrete CQL on the logged transitions; ``on_step(done)`` reports progress."""
+        from salesrl._quiet import import_gym_quietly
+
+        import_gym_quietly()
         import d3rlpy  # heavy import, only for training
         from d3rlpy.logging import NoopAdapterFactory
 

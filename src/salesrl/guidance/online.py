@@ -18,12 +18,15 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv
 
+from salesrl._quiet import import_gym_quietly
 from salesrl.guidance.observation import N_REP, OBS_DIM, REP_ACTS, ActHistory
 from salesrl.synth.customer import CustomerSimulator
 from salesrl.synth.latent import CUSTOMER_ACTS, SKILL, START, R, categorical
 from salesrl.synth.simulate import Simulator
+
+import_gym_quietly()  # before stable-baselines3 imports gym and prints its notice
+from stable_baselines3.common.vec_env import VecEnv  # noqa: E402
 
 _CUST_INDEX = {a: i for i, a in enumerate(CUSTOMER_ACTS)}
 
