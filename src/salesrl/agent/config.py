@@ -23,7 +23,8 @@ CalibrationMethod = Literal["auto", "temperature", "platt", "stack", "none"]
 #: (``linear_base`` on: PersuasionForGood figures with and without it in BENCHMARKS.md)
 SMALL_DATA_OVERRIDES: dict[str, Any] = dict(
     state_hidden=(16,), gru_hidden=8, pi_arch=(16,), vf_arch=(16,), dropout=0.5,
-    ws_weight_decay=0.1, ws_lr=3e-4, curriculum=False, adaptive_lr=False, linear_base=True)
+    ws_weight_decay=0.1, ws_lr=3e-4, curriculum=False, adaptive_lr=False, linear_base=True,
+    lexical_commitment=True)
 
 #: what the ``large`` preset changes in ``fast``: a training budget that does not grow with the
 #: data (rows per warm-start epoch, critic rows, early-stopping rows, linear-base rows,
@@ -105,6 +106,7 @@ class TrainConfig:
     compress_dim: int = 0  # PCA of the state columns to this many (0: off)
     compress_turn_dim: int = 0  # PCA of the window's turn vectors to this many (0: off)
     conversation_weight: bool = False  # warm start: each conversation's rows weigh 1 in all
+    lexical_commitment: bool = False  # the lexical column also reads stated-intent signals
     # large-data budget (0 / False: off, the size-proportional recipe of older artifacts)
     ws_max_rows: int = 0  # rows drawn per warm-start epoch (bounds its gradient steps)
     critic_max_rows: int = 0  # rows of the critic pre-fit (a random sample)

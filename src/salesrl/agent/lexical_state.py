@@ -8,7 +8,9 @@ term counts ``c`` and two running sums, ``S = sum (c_j idf_j)^2`` and ``D = sum 
 ``((c_j + d)^2 - c_j^2) idf_j^2`` and ``d idf_j w_j``, and the block's contribution to the
 logit of the l2-normalised TF-IDF row is ``D / sqrt(S)``. The window block (last
 ``last_turns`` turns) is summed afresh from at most ``last_turns`` per-turn count vectors. The
-cost of a turn is its number of distinct terms, not the conversation's length.
+cost of a turn is its number of distinct terms, not the conversation's length. With
+``evidence.commitment`` a :class:`~salesrl.features.signals.commitment.CommitmentTracker` adds
+its standardised signals' part of the logit.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from salesrl.conversation import Role, Turn
+from salesrl.features.signals.commitment import CommitmentTracker
 
 if TYPE_CHECKING:
     from salesrl.agent.lexical import LexicalEvidence
@@ -59,6 +62,8 @@ class LexicalState:
         self._cust = _Block(evidence.idf_[1], coef[v : 2 * v])
         self._win_idf, self._win_coef = evidence.idf_[2], coef[2 * v : 3 * v]
         self._window: deque[_Counts] = deque(maxlen=max(int(evidence.last_turns), 1))
+        self._commit = CommitmentTracker() if getattr(evidence, "commitment", False) else None
+        self._commit_coef = coef[3 * v :]
 
     def _turn_counts(self, text: str) -> _Counts:
         row = self.evidence.vectorizer_.transform([text]).tocsr()
@@ -77,15 +82,23 @@ class LexicalState:
         vals = np.fromiter(win.values(), dtype=np.float64, count=len(win)) * self._win_idf[idx]
         norm = float(np.sqrt((vals ** 2).sum()))
         w = float(vals @ self._win_coef[idx]) / norm if norm > 0 else 0.0
-        return self._rep.logit() + self._cust.logit() + w + float(self.evidence.intercept_)
+        z = self._rep.logit() + self._cust.logit() + w + float(self.evidence.intercept_)
+        if self._commit is not None:
+            ev = self.evidence
+            x = (self._commit.update(turn).astype(np.float64) - ev.commit_mean_) / ev.commit_std_
+            z += float(x @ self._commit_coef)
+        return z
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe counts (the sums are recomputed on restore)."""
         def enc(c: _Counts) -> list[list[float]]:
             return [[j, d] for j, d in sorted(c.items())]
 
-        return {"rep": enc(self._rep.counts), "customer": enc(self._cust.counts),
-                "window": [enc(c) for c in self._window]}
+        out: dict[str, Any] = {"rep": enc(self._rep.counts), "customer": enc(self._cust.counts),
+                               "window": [enc(c) for c in self._window]}
+        if self._commit is not None:
+            out["commitment"] = self._commit.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], evidence: LexicalEvidence) -> LexicalState:
@@ -101,4 +114,9 @@ class LexicalState:
         state._rep.add(dec(data["rep"]))
         state._cust.add(dec(data["customer"]))
         state._window.extend(dec(c) for c in data["window"])
+        if state._commit is not None:
+            if not isinstance(data.get("commitment"), Mapping):
+                raise ValueError("lexical session state has no commitment signals but the "
+                                 "model needs them")
+            state._commit = CommitmentTracker.from_dict(data["commitment"])
         return state

@@ -127,7 +127,8 @@ class AgentPredictor(ConversionPredictor):
         lexical = None
         if self.lexical:
             lexical, oof, adv_z = cross_fit(convs, self.lexical_folds, cfg.seed,
-                                            extra=extra if adv is not None else ())
+                                            extra=extra if adv is not None else (),
+                                            commitment=cfg.lexical_commitment)
             eps = self._with_lexical(eps, oof)
             if adv is not None:
                 adv = self._with_lexical(adv, adv_z)

@@ -115,7 +115,8 @@ class LinearAgentBase:
 
         cfg = TrainConfig.preset("small", seed=self.seed)
         convs, rows = _groups(x, conv, self.conversations)
-        self.lexical_, oof, _ = cross_fit(convs, self.lexical_folds, cfg.seed)
+        self.lexical_, oof, _ = cross_fit(convs, self.lexical_folds, cfg.seed,
+                                          commitment=cfg.lexical_commitment)
         obs = [np.concatenate([r, z[:, None].astype(np.float32)], axis=1)
                for r, z in zip(rows, oof, strict=True)]
         labels = np.array([c.label for c in convs])
