@@ -76,8 +76,8 @@ class LexicalEvidence:
     ``tfidf_roles`` baseline); :meth:`logits` gives one logit per turn of each conversation.
     ``commitment``: append the standardised stated-intent signals to the design (models saved
     before the option load with it off). On PersuasionForGood (5-fold x 3, the agent's
-    cross-fitted linear base with this column, ``/tmp/h8/final5x3.py``, not shipped) it moves
-    AUC / Brier at 100 % from 0.732 / 0.216 to 0.750 / 0.208 and at 50 % from 0.660 to 0.666.
+    cross-fitted linear base with this column; BENCHMARKS.md, "The agent") it moves AUC /
+    Brier at 100 % from 0.732 / 0.216 to 0.750 / 0.208 and at 50 % from 0.660 to 0.666.
 
     Defaults measured on PersuasionForGood, out-of-fold logits of a 5-fold cross-fit over all
     1,017 dialogues, AUC / Brier at prefix 25 / 50 / 75 / 100 %

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
+from scipy.special import expit
 
 from salesrl.agent.artifacts import AgentArtifact, load_agent, save_agent
 from salesrl.agent.config import TrainConfig
@@ -23,7 +24,7 @@ from salesrl.conversation import Conversation
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    return expit(z)  # no overflow warning for very negative logits
 
 
 class ConversionAgent:
