@@ -152,3 +152,24 @@ def test_old_files_use_the_global_quantile(fitted, test_inputs, tmp_path) -> Non
     sigma = 1.1 - a.confidence
     np.testing.assert_allclose(a.lower, np.clip(p - old.conformal_q_ * sigma, 0, 1), atol=1e-12)
     np.testing.assert_allclose(a.upper, np.clip(p + old.conformal_q_ * sigma, 0, 1), atol=1e-12)
+
+
+def test_only_the_leading_state_columns_matter(builder, train_inputs, fitted, test_inputs
+                                               ) -> None:
+    """Why ``fit_agent_confidence`` may keep only ``state_dim`` columns of the rows: a model
+    fitted and applied on the cut rows answers exactly as on the full ones."""
+    d = builder.state_dim
+    assert train_inputs.rows.shape[1] > d  # the full rows carry the turn window too
+
+    def cut(x: TurnInputs) -> TurnInputs:
+        return TurnInputs(x.rows[:, :d], x.embeddings, x.texts, x.structure, x.conv,
+                          x.labels)
+
+    p, m = oof_proba(train_inputs)
+    lean = ConfidenceModel(state_dim=d, n_folds=3, max_rows=500, max_turns=200).fit(
+        cut(train_inputs), p, m)
+    tp, tm = oof_proba(test_inputs, seed=3)
+    full, short = fitted.assess_batch(test_inputs, tp, tm), lean.assess_batch(cut(test_inputs),
+                                                                              tp, tm)
+    np.testing.assert_array_equal(full.confidence, short.confidence)
+    np.testing.assert_array_equal(full.lower, short.lower)
