@@ -38,11 +38,11 @@ MIN_CONVERSATIONS = 10
 class FoldedRows(Sequence[np.ndarray]):
     """``builder.encode_many(conversations)``, each conversation's rows built when read.
 
-    The distinct texts are embedded up front as :meth:`StateBuilder.encode_many` embeds them
-    (same batches, so the same vectors); a conversation's rows are folded only when asked
-    for, so the reader can store them compactly before the next one (the full MiniLM rows of
-    50,000 calls, 435,342 turns, are 7.6 GB). ``tick(done, total, what)`` reports progress;
-    the seconds spent go to ``clock["encode"]``.
+    The distinct texts are embedded up front by :meth:`StateBuilder.embed_distinct`, as
+    :meth:`StateBuilder.encode_many` embeds them (same batches, so the same vectors); a
+    conversation's rows are folded only when asked for, so the reader can store them compactly
+    before the next one (the full MiniLM rows of 50,000 calls, 435,342 turns, are 7.6 GB).
+    ``tick(done, total, what)`` reports progress; the seconds spent go to ``clock["encode"]``.
     """
 
     def __init__(self, builder: StateBuilder, conversations: Sequence[Conversation],
@@ -51,12 +51,7 @@ class FoldedRows(Sequence[np.ndarray]):
         t = time.perf_counter()
         self.builder, self.tick, self.clock = builder, tick, clock
         self.turns = [list(c.turns) for c in conversations]
-        texts = list(dict.fromkeys(t.text for turns in self.turns for t in turns))
-        self.vectors: dict[str, np.ndarray] = {}
-        for start in range(0, len(texts), batch_size):
-            chunk = texts[start : start + batch_size]
-            self.vectors.update(zip(chunk, builder.embed(chunk), strict=True))
-            tick(start + len(chunk), len(texts), "embedding")
+        self.vectors = builder.embed_distinct(self.turns, tick, batch_size)
         self.folded = 0
         clock["encode"] += time.perf_counter() - t
 
@@ -65,10 +60,7 @@ class FoldedRows(Sequence[np.ndarray]):
 
     def __getitem__(self, i: int) -> np.ndarray:  # type: ignore[override]
         t = time.perf_counter()
-        turns = self.turns[i]
-        emb = (np.stack([self.vectors[x.text] for x in turns]) if turns
-               else np.zeros((0, self.builder.embedding_dim), dtype=np.float32))
-        rows = self.builder.fold(turns, emb)
+        rows = self.builder.fold_embedded(self.turns[i], self.vectors)
         self.folded += 1
         self.clock["encode"] += time.perf_counter() - t
         self.tick(min(self.folded, len(self)), len(self), "encoding")

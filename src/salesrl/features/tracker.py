@@ -283,6 +283,18 @@ class StateBuilder:
                     batch_size: int = 4096) -> list[np.ndarray]:
         """:meth:`encode` of each conversation; distinct texts are embedded in big batches."""
         convs = [_turns(c) for c in conversations]
+        vectors = self.embed_distinct(convs, progress, batch_size)
+        out = []
+        for i, turns in enumerate(convs):
+            out.append(self.fold_embedded(turns, vectors))
+            if progress is not None:
+                progress(i + 1, len(convs), "encoding")
+        return out
+
+    def embed_distinct(self, convs: Sequence[Sequence[Turn]],
+                       progress: ProgressCallback | None = None,
+                       batch_size: int = 4096) -> dict[str, np.ndarray]:
+        """Each distinct turn text of ``convs`` embedded once, ``batch_size`` texts a call."""
         texts = list(dict.fromkeys(t.text for turns in convs for t in turns))
         vectors: dict[str, np.ndarray] = {}
         for start in range(0, len(texts), batch_size):
@@ -290,14 +302,14 @@ class StateBuilder:
             vectors.update(zip(chunk, self.embed(chunk), strict=True))
             if progress is not None:
                 progress(start + len(chunk), len(texts), "embedding")
-        out = []
-        empty = np.zeros((0, self.embedding_dim), dtype=np.float32)
-        for i, turns in enumerate(convs):
-            emb = np.stack([vectors[t.text] for t in turns]) if turns else empty
-            out.append(self.fold(turns, emb))
-            if progress is not None:
-                progress(i + 1, len(convs), "encoding")
-        return out
+        return vectors
+
+    def fold_embedded(self, turns: Sequence[Turn], vectors: Mapping[str, np.ndarray]
+                      ) -> np.ndarray:
+        """:meth:`fold` with the turns' vectors looked up in ``vectors`` (by text)."""
+        emb = (np.stack([vectors[t.text] for t in turns]) if turns
+               else np.zeros((0, self.embedding_dim), dtype=np.float32))
+        return self.fold(turns, emb)
 
     def encode_prefixes(self, prefixes: Sequence[Conversation],
                         progress: ProgressCallback | None = None) -> np.ndarray:
