@@ -30,3 +30,25 @@ def test_the_notice_exists_without_the_guard() -> None:
                            "import stable_baselines3.common.vec_env"],
                           capture_output=True, text=True, timeout=120, check=True)
     assert "Gym has been unmaintained" in done.stderr
+
+
+@pytest.mark.parametrize("silenced", [True, False])
+def test_ppo_leaves_no_log_folder_behind(silenced: bool, tmp_path, monkeypatch) -> None:
+    """SB3's default logger makes ``$TMPDIR/SB3-<date>`` per ``learn()``; ours makes none (the
+    unsilenced run shows the check can fail)."""
+    import tempfile
+
+    from salesrl._quiet import import_gym_quietly, silence_sb3_logger
+
+    import_gym_quietly()
+    from stable_baselines3 import PPO
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    model = PPO("MlpPolicy", "CartPole-v1", n_steps=32, batch_size=32, n_epochs=1, seed=0,
+                device="cpu", verbose=0)
+    if silenced:
+        silence_sb3_logger(model)
+    model.learn(total_timesteps=32)
+    made = sorted(p.name for p in tmp_path.glob("SB3-*"))
+    assert (made == []) == silenced

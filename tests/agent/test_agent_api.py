@@ -147,10 +147,16 @@ def test_lexical_agent_session_matches_predict(tmp_path_factory: pytest.TempPath
                                               call: Conversation) -> None:
     root = tmp_path_factory.mktemp("lex")
     cache = root / "cache.sqlite"
-    model = train_agent(generate(40, 4), preset="fast", embedding="hashing", overrides=TINY,
+    # the turn-aware stacking calibrator too: it reads the lexical column and the turn count
+    model = train_agent(generate(40, 4), preset="fast", embedding="hashing",
+                        overrides={**TINY, "calibration": "stack_turn",
+                                   "calibration_by_turn": True},
                         out=root / "model", cache_path=cache, backend_options=HASH,
                         lexical=True, confidence_folds=0, guide=False)
     assert model.lexical is not None and model.card["lexical"]
+    cal = model.agent.calibrator_
+    assert cal.method == "stack_turn" and cal.uses_turns
+    assert cal.turn_column == model.builder.state_names.index("sig_n_turns")
     loaded = load(root / "model", cache_path=cache)
     lex = LexicalState(loaded.lexical)  # the incremental logit equals the batch one
     z = [lex.update(t) for t in call.turns]

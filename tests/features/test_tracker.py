@@ -171,3 +171,17 @@ def test_minilm_incremental_matches_batch(tmp_path) -> None:
     assert builder.layout.turn_dim == 385
     fresh = StateBuilder(window=2, cache_path=str(tmp_path / "other.sqlite"))
     np.testing.assert_allclose(fresh.encode(conv), rows, atol=1e-4)
+
+
+def test_turn_count_column_holds_log1p_of_the_turns_so_far(builder: StateBuilder) -> None:
+    from salesrl.features.tracker import turn_count_column
+
+    col = turn_count_column(builder.state_dim, builder.embedding_dim)
+    assert col == builder.state_names.index("sig_n_turns")
+    state = builder.new_state()
+    for i in range(5):
+        role = Role.REP if i % 2 == 0 else Role.CUSTOMER
+        row = state.update(Turn(role=role, text=f"turn number {i} about pricing"))
+        assert row[col] == pytest.approx(np.log1p(i + 1), rel=1e-6)
+    assert turn_count_column(builder.state_dim + 1, builder.embedding_dim) is None
+    assert turn_count_column(7, 0) is None

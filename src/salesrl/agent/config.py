@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from salesrl.agent.env import CurriculumSchedule
 
 ScoringRule = Literal["log", "log_normalised", "brier"]
-CalibrationMethod = Literal["auto", "temperature", "platt", "stack", "none"]
+CalibrationMethod = Literal["auto", "temperature", "platt", "stack", "platt_turn", "stack_turn",
+                            "none"]
 
 
 #: what the ``small`` preset changes in ``fast`` (see :meth:`TrainConfig.preset`)
@@ -24,7 +25,7 @@ CalibrationMethod = Literal["auto", "temperature", "platt", "stack", "none"]
 SMALL_DATA_OVERRIDES: dict[str, Any] = dict(
     state_hidden=(16,), gru_hidden=8, pi_arch=(16,), vf_arch=(16,), dropout=0.5,
     ws_weight_decay=0.1, ws_lr=3e-4, curriculum=False, adaptive_lr=False, linear_base=True,
-    lexical_commitment=True)
+    lexical_commitment=True, calibration_by_turn=True)
 
 #: what the ``large`` preset changes in ``fast``: a training budget that does not grow with the
 #: data (rows per warm-start epoch, critic rows, early-stopping rows, linear-base rows,
@@ -33,7 +34,8 @@ SMALL_DATA_OVERRIDES: dict[str, Any] = dict(
 #: against 0.799 without, training 9.5 min against 8.7 min cold; BENCHMARKS.md)
 LARGE_DATA_OVERRIDES: dict[str, Any] = dict(
     ws_max_rows=40_000, critic_max_rows=20_000, val_max_conversations=2000,
-    shared_rows=True, linear_max_rows=60_000, adversarial_max=2000, linear_base=True)
+    shared_rows=True, linear_max_rows=60_000, adversarial_max=2000, linear_base=True,
+    calibration_by_turn=True)
 
 
 @dataclass
@@ -117,6 +119,7 @@ class TrainConfig:
     # post-hoc calibration
     calibration: CalibrationMethod = "auto"
     stack_extra: bool = True  # "stack" the caller's extra columns with the logit (auto picks)
+    calibration_by_turn: bool = False  # turn-aware Platt / stack are candidates of "auto"
     seed: int = 0
 
     @classmethod

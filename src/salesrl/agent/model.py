@@ -21,6 +21,7 @@ from salesrl.agent.data import Episodes, ObsLayout
 from salesrl.agent.networks import combine_logits, member_logits
 from salesrl.agent.rows import work_rows
 from salesrl.conversation import Conversation
+from salesrl.features.tracker import turn_count_column
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -56,9 +57,13 @@ class ConversionAgent:
 
         cfg = self.config or TrainConfig.preset("default")
         t0 = time.perf_counter()
+        layout = self.layout or episodes.layout
         res = train_salesrl_agent(episodes, cfg, val_episodes=val_episodes,
                                   adversarial=adversarial, layout=self.layout,
-                                  release_rows=release_rows)
+                                  release_rows=release_rows,
+                                  turn_column=(None if layout is None else
+                                               turn_count_column(layout.state_dim,
+                                                                 self.embedding_dim)))
         self.config_ = cfg
         self.input_layout_ = res.input_layout
         self.layout_ = res.layout
@@ -96,22 +101,26 @@ class ConversionAgent:
                          getattr(self, "compressor_", None), self.retrieval_,
                          getattr(self, "linear_", None))
 
-    def _member_z(self, obs_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _member_z(self, obs_rows: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(n, K)`` member logits with each member's balancing offset (and, with a linear
-        base, the base logit) added, and the caller's extra columns (what a stacking
-        calibrator reads)."""
+        base, the base logit) added, the caller's extra columns (what a stacking calibrator
+        reads) and, for a turn-aware calibrator, each row's ``log(1 + turns so far)``."""
         raw = self._rows(obs_rows)
         x = self._prepare(raw)
         extra = self.input_layout_.split(raw)[3]
         z = member_logits(self.members_, x, self.config_.action_bound) + self.offsets_
         if getattr(self, "linear_", None) is not None:
             z = z + x[:, -1:].astype(np.float64)
-        return z, extra
+        cal = self.calibrator_
+        log_turns = raw[:, cal.turn_column].astype(np.float64) if cal.uses_turns else None
+        return z, extra, log_turns
 
     def predict_logit_rows(self, obs_rows: np.ndarray) -> np.ndarray:
         """Calibrated logit per row, shape ``(n,)``."""
-        z, extra = self._member_z(obs_rows)
-        return self.calibrator_.apply(combine_logits(z, self.config_.ensemble_combine), extra)
+        z, extra, lt = self._member_z(obs_rows)
+        return self.calibrator_.apply(combine_logits(z, self.config_.ensemble_combine), extra,
+                                      lt)
 
     def predict_proba_rows(self, obs_rows: np.ndarray) -> np.ndarray:
         """P(conversion) per observation row, shape ``(n,)`` (batched internally)."""
@@ -120,15 +129,15 @@ class ConversionAgent:
     def predict_members(self, obs_rows: np.ndarray) -> np.ndarray:
         """Each member's calibrated probability, shape ``(n, K)``: the spread feeds the
         confidence module."""
-        z, extra = self._member_z(obs_rows)
-        return _sigmoid(self.calibrator_.apply(z, extra))
+        z, extra, lt = self._member_z(obs_rows)
+        return _sigmoid(self.calibrator_.apply(z, extra, lt))
 
     def predict_with_members(self, obs_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`predict_proba_rows` and :meth:`predict_members` from one forward pass."""
-        z, extra = self._member_z(obs_rows)
+        z, extra, lt = self._member_z(obs_rows)
         cal = self.calibrator_
-        p = _sigmoid(cal.apply(combine_logits(z, self.config_.ensemble_combine), extra))
-        return p, _sigmoid(cal.apply(z, extra))
+        p = _sigmoid(cal.apply(combine_logits(z, self.config_.ensemble_combine), extra, lt))
+        return p, _sigmoid(cal.apply(z, extra, lt))
 
     def lexical_rows(self, conversation: Conversation, obs_rows: np.ndarray) -> np.ndarray:
         """``obs_rows`` of ``conversation`` (one per turn) with the lexical-evidence column

@@ -63,7 +63,7 @@ def train_ppo(actor: PolicyNet, critic: ValueNet | None, train: Episodes, cfg: T
               ) -> dict[str, Any]:
     """Fine-tune ``actor`` (in place) with conservative PPO in the replay environment
     (with ``base_col``, the action is the residual added to that column's base logit)."""
-    from salesrl._quiet import import_gym_quietly
+    from salesrl._quiet import import_gym_quietly, silence_sb3_logger
 
     import_gym_quietly()
     from stable_baselines3 import PPO
@@ -103,6 +103,7 @@ def train_ppo(actor: PolicyNet, critic: ValueNet | None, train: Episodes, cfg: T
                 clip_range=cfg.clip_range, ent_coef=cfg.ent_coef, vf_coef=cfg.vf_coef,
                 max_grad_norm=cfg.max_grad_norm, target_kl=cfg.target_kl,
                 policy_kwargs=policy_kwargs, seed=seed, device="cpu", verbose=0)
+    silence_sb3_logger(model)
     if cfg.warm_start:
         load_into_sb3(model.policy, actor, critic)
     else:

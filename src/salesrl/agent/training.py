@@ -376,8 +376,12 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
                         val_episodes: Episodes | None = None,
                         adversarial: Episodes | None = None,
                         layout: ObsLayout | None = None,
-                        release_rows: bool = False) -> FitResult:
+                        release_rows: bool = False,
+                        turn_column: int | None = None) -> FitResult:
     """Run the recipe: split, retrieval, K x (warm start -> critic pre-fit -> PPO), calibrate.
+
+    ``turn_column``: the column of the caller's rows holding ``log(1 + turns so far)`` (with
+    ``cfg.calibration_by_turn``, the turn-aware calibrators read it).
 
     ``release_rows`` (with ``cfg.shared_rows``): the caller gives up the rows of ``episodes``
     and ``adversarial``, which are dropped (``episodes.obs[i] = None``) as soon as their work
@@ -402,6 +406,10 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
     val_extra = (np.concatenate([layout.split(o)[3] for o in val.obs], axis=0)
                  if cfg.stack_extra and layout.extra_dim and val is not None and len(val)
                  else None)  # what a stacking calibrator reads besides the logit
+    by_turn = (cfg.calibration_by_turn and turn_column is not None and val is not None
+               and len(val))
+    val_log_turns = (np.concatenate([o[:, turn_column] for o in val.obs]).astype(np.float64)
+                     if by_turn else None)  # what a turn-aware calibrator reads
     compressor = None
     if cfg.compress_dim or cfg.compress_turn_dim:
         compressor = RowCompressor(cfg.compress_dim, cfg.compress_turn_dim, cfg.seed).fit(
@@ -566,8 +574,10 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         if base is not None:
             z = z + base[:, None]
         calibrator = fit_calibrator(combine_logits(z, cfg.ensemble_combine), vtab.y.numpy(),
-                                    vconv,
-                                    cfg.calibration, extra=val_extra)
+                                    vconv, cfg.calibration, extra=val_extra,
+                                    log_turns=val_log_turns)
+        if calibrator.uses_turns:
+            calibrator.turn_column = int(turn_column)
     lap("calibration")
     return FitResult(layout, work_layout, members, calibrator, index, member_offsets, history,
                      compressor, linear, seconds)

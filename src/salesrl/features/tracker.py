@@ -89,6 +89,15 @@ def default_backend_name() -> str:
     return os.environ.get(BACKEND_ENV, "").strip() or "minilm"
 
 
+def turn_count_column(state_dim: int, embedding_dim: int) -> int | None:
+    """Index of ``sig_n_turns`` (``log(1 + turns so far)``) in a row whose state part has
+    :class:`StateBuilder`'s layout for ``embedding_dim``; None when ``state_dim`` says the rows
+    were built some other way."""
+    if embedding_dim <= 0 or state_dim != 3 * embedding_dim + 2 + len(FEATURE_NAMES):
+        return None
+    return 3 * embedding_dim + 2 + FEATURE_NAMES.index("n_turns")
+
+
 def _squash(x: np.ndarray) -> np.ndarray:
     """``sign(x) * log1p(|x|)``: monotone, 0 at 0, tames counts and seconds."""
     return np.sign(x) * np.log1p(np.abs(x))

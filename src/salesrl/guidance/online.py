@@ -19,7 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from salesrl._quiet import import_gym_quietly
+from salesrl._quiet import import_gym_quietly, silence_sb3_logger
 from salesrl.guidance.observation import N_REP, OBS_DIM, REP_ACTS, ActHistory
 from salesrl.synth.customer import CustomerSimulator
 from salesrl.synth.latent import CUSTOMER_ACTS, SKILL, START, R, categorical
@@ -194,6 +194,7 @@ def train_ppo(adherence: float = 1.0, total_timesteps: int = 1_500_000, seed: in
         "ent_coef": 0.01, "learning_rate": 1e-3, "policy_kwargs": {"net_arch": [64, 64]}}
     settings.update(ppo_kwargs)
     model = PPO("MlpPolicy", env, seed=seed, device="cpu", verbose=0, **settings)
+    silence_sb3_logger(model)
     model.learn(total_timesteps=total_timesteps, callback=_Progress())
     return model
 
