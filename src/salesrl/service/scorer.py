@@ -12,8 +12,7 @@ turn jobs at once and, if the engine has ``add_turns`` (see
 :class:`~salesrl.service.engine.BatchEngine`), scores them with one call (the agent embeds all
 their texts in one embedding call). Jobs are drained in order, and one conversation never has
 two turns in flight (the service's per-conversation lock), so per-conversation order holds.
-A hand-written queue rather than ``ThreadPoolExecutor``: an executor cannot hand its worker
-several queued jobs at once.
+The thread's lifecycle and the drain are :class:`~salesrl.service.worker.QueueWorker`'s.
 
 Pipeline: an engine with ``prepare_turns`` (see :class:`~salesrl.service.engine.PipelinedEngine`;
 the agent embeds the batch's texts there) gets a second thread. The intake thread drains the
@@ -35,6 +34,7 @@ from typing import Any, TypeVar
 
 from salesrl.conversation import Turn
 from salesrl.service.engine import Engine, EngineSession, TurnResult
+from salesrl.service.worker import QueueWorker
 
 T = TypeVar("T")
 
@@ -61,24 +61,23 @@ class ScorerClosed(RuntimeError):
     """The scorer was closed; no more engine calls are taken."""
 
 
-class Scorer:
+class Scorer(QueueWorker[_Job]):
     """A single worker thread running every call to ``engine``, micro-batching turns."""
+
+    closed_error = ScorerClosed
+    closed_message = "the scorer is closed (the service is shutting down)"
 
     def __init__(self, engine: Engine, max_batch: int = 16,
                  on_batch: Callable[[int], None] | None = None) -> None:
-        if max_batch < 1:
-            raise ValueError(f"max_batch must be >= 1, got {max_batch}")
+        # the pipeline's second stage (engines with prepare_turns): prepared batches and calls
+        self._prepare = getattr(engine, "prepare_turns", None)
+        super().__init__(max_batch, "salesrl-scorer" if self._prepare is None
+                         else "salesrl-intake", "max_batch")
         self.engine = engine
         self.max_batch = max_batch
         self.on_batch = on_batch  # called with each scored batch's size (metrics)
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        # the pipeline's second stage (engines with prepare_turns): prepared batches and calls
-        self._prepare = getattr(engine, "prepare_turns", None)
         self._ready: queue.Queue[_Job | _Prepared | None] = queue.Queue(maxsize=2)
         self._scoring_thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-        self._closed = False
         self.batches_ = 0  # number of worker iterations that scored turns
         self.batched_turns_ = 0  # turns scored through those iterations
 
@@ -106,71 +105,33 @@ class Scorer:
 
     def close(self, timeout: float = 5.0) -> None:
         """Finish the queued jobs, then stop the thread; later calls raise ScorerClosed."""
-        self._closed = True
-        thread = self._thread
-        if thread is not None and not self._on_worker():
-            self._queue.put(None)
-            thread.join(timeout)
-            if self._scoring_thread is not None:
-                self._scoring_thread.join(timeout)
+        if self._shut(timeout) and self._scoring_thread is not None:
+            self._scoring_thread.join(timeout)
 
-    # --- the worker ------------------------------------------------------------------------
+    # --- the worker (QueueWorker's drain: turns form batches, a call ends one) -------------
 
     def _submit(self, job: _Job) -> Future:
-        if self._closed:
-            raise ScorerClosed("the scorer is closed (the service is shutting down)")
-        self._ensure_started()
-        self._queue.put(job)
+        self._put(job)
         return job.future
 
-    def _ensure_started(self) -> None:
-        if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    if self._prepare is not None:
-                        scoring = threading.Thread(target=self._scoring_loop,
-                                                   name="salesrl-scorer", daemon=True)
-                        scoring.start()
-                        self._scoring_thread = scoring
-                    thread = threading.Thread(
-                        target=self._loop, daemon=True,
-                        name="salesrl-scorer" if self._prepare is None else "salesrl-intake")
-                    thread.start()
-                    self._thread = thread
+    def _start_helpers(self) -> None:
+        if self._prepare is not None:
+            scoring = threading.Thread(target=self._scoring_loop, name="salesrl-scorer",
+                                       daemon=True)
+            scoring.start()
+            self._scoring_thread = scoring
 
-    def _loop(self) -> None:
-        """The intake: drain queued jobs into batches, in arrival order."""
-        while True:
-            job = self._queue.get()
-            if job is None:
-                self._end_scoring()
-                return
-            if job.fn is not None:
-                self._call(job)
-                continue
-            turns = [job]
-            stop = False
-            # Drain what is already waiting: turns join the batch; a call ends it (it runs
-            # after the batch, keeping arrival order); the stop sentinel ends the loop.
-            while len(turns) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                if nxt.fn is not None:
-                    self._batch(turns)
-                    turns = []
-                    self._call(nxt)
-                    break
-                turns.append(nxt)
-            if turns:
-                self._batch(turns)
-            if stop:
-                self._end_scoring()
-                return
+    def _alone(self, job: _Job) -> bool:
+        return job.fn is not None
+
+    def _handle_alone(self, job: _Job) -> None:
+        self._call(job)
+
+    def _handle_group(self, jobs: list[_Job]) -> None:
+        self._batch(jobs)
+
+    def _stopped(self) -> None:
+        self._end_scoring()
 
     def _call(self, job: _Job) -> None:
         if self._prepare is None:

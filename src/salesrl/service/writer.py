@@ -11,41 +11,40 @@ Nothing waits on purpose: a group is whatever arrived during the last fsync.
 The contract is unchanged: a caller's future resolves only after the transaction holding its
 row committed, so an acknowledged turn is durable. ``write_many`` (see
 :meth:`~salesrl.service.storage.repository.Repository.append_turns`) gives each row its own
-outcome, so one conflicting row fails only its own caller. A hand-written queue rather than an
-executor: an executor cannot hand its worker several queued jobs at once.
+outcome, so one conflicting row fails only its own caller. The thread's lifecycle (lazy start,
+stop signal, drain, join) is :class:`~salesrl.service.worker.QueueWorker`'s.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
+from salesrl.service.worker import QueueWorker
+
 #: writes a group of rows; returns one outcome per row (None = stored, else its error)
 WriteMany = Callable[[Sequence[dict[str, Any]]], Sequence[BaseException | None]]
+
+_Row = tuple[dict[str, Any], Future]
 
 
 class WriterClosed(RuntimeError):
     """The writer was closed; no more writes are taken."""
 
 
-class GroupWriter:
+class GroupWriter(QueueWorker[_Row]):
     """A single thread committing queued rows in groups of up to ``max_group``."""
+
+    closed_error = WriterClosed
+    closed_message = "the writer is closed (the service is shutting down)"
 
     def __init__(self, write_many: WriteMany, max_group: int = 64,
                  on_group: Callable[[int], None] | None = None) -> None:
-        if max_group < 1:
-            raise ValueError(f"max_group must be >= 1, got {max_group}")
+        super().__init__(max_group, "salesrl-writer", "max_group")
         self.write_many = write_many
         self.max_group = max_group
         self.on_group = on_group  # called with each group's size (metrics)
-        self._queue: queue.SimpleQueue[tuple[dict[str, Any], Future] | None] = (
-            queue.SimpleQueue())
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-        self._closed = False
         self.groups_ = 0  # transactions committed (or tried)
         self.rows_ = 0  # rows handed to those transactions
 
@@ -54,12 +53,9 @@ class GroupWriter:
 
         The future cannot be cancelled: once queued, the row is written.
         """
-        if self._closed:
-            raise WriterClosed("the writer is closed (the service is shutting down)")
-        self._ensure_started()
         future: Future = Future()
         future.set_running_or_notify_cancel()  # running from now on: cancel() is refused
-        self._queue.put((values, future))
+        self._put((values, future))
         return future
 
     def write(self, values: dict[str, Any]) -> None:
@@ -68,42 +64,10 @@ class GroupWriter:
 
     def close(self, timeout: float = 10.0) -> None:
         """Commit what is queued, then stop the thread; later submits raise WriterClosed."""
-        self._closed = True
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            self._queue.put(None)
-            thread.join(timeout)
+        self._shut(timeout)
 
-    def _ensure_started(self) -> None:
-        if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    thread = threading.Thread(target=self._loop, name="salesrl-writer",
-                                              daemon=True)
-                    thread.start()
-                    self._thread = thread
-
-    def _loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            group = [item]
-            stop = False
-            while len(group) < self.max_group:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                group.append(nxt)
-            self._commit(group)
-            if stop:
-                return
-
-    def _commit(self, group: list[tuple[dict[str, Any], Future]]) -> None:
+    def _handle_group(self, group: list[_Row]) -> None:
+        """One transaction for the group; each row's future gets its own outcome."""
         self.groups_ += 1
         self.rows_ += len(group)
         if self.on_group is not None:

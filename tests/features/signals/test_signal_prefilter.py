@@ -12,6 +12,7 @@ from signal_cases import CUSTOMER_CASES, NEUTRAL_CUSTOMER, NEUTRAL_REP, REP_CASE
 from salesrl.conversation import Role
 from salesrl.features.signals import ALL_ACTS, LexiconDetector, analyse
 from salesrl.features.signals import lexicons as lx
+from salesrl.features.signals import prefilter as pf
 from salesrl.features.signals.detectors import ACT_INDEX, noisy_or, role_mask
 from salesrl.features.signals.prefilter import RegexSet, requirements, words
 
@@ -111,3 +112,20 @@ def test_lexicon_scores_equal_a_full_scan(role):
     for text in raw + EDGE_CASES + _corpus(150, 4):
         np.testing.assert_array_equal(det.score(text, role), _full_scan(det, text, role),
                                       err_msg=text)
+
+
+def test_group_structure_skips_escapes_and_classes():
+    # _close and _split_top read one scan of the pattern's groups (prefilter._structure)
+    assert pf._split_top(r"a(b|c)|d\|e|[|)]f") == ["a(b|c)", r"d\|e", "[|)]f"]
+    assert pf._split_top(r"(a|b") is None  # unbalanced
+    assert pf._split_top(r"a|[bc") is None  # unclosed class
+    assert pf._close(r"(a[)]\)(b))c", 0) == 10
+    assert pf._close(r"(a[)", 0) is None
+    assert pf._close(r"(ab", 0) is None
+
+
+def test_bounded_repeats_expand_to_every_count():
+    assert pf._seq_exact(list(pf._sre.parse(r"(ab){1,2}c"))) == {"abc", "ababc"}
+    assert pf._seq_exact(list(pf._sre.parse(r"x?y"))) == {"y", "xy"}
+    assert len(pf._seq_exact(list(pf._sre.parse(r"[ab]{3}[cd]{3}")))) == 64  # 8 x 8
+    assert pf._seq_exact(list(pf._sre.parse(r"[ab]{3}[cd]{3}[ef]"))) is None  # > _MAX_SET

@@ -18,7 +18,7 @@ set engine such as RE2 or Hyperscan would change.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import product
 from typing import Any
@@ -97,9 +97,7 @@ def _exact(node: tuple) -> Strings | None:
             return None
         out = set()
         for k in range(lo, hi + 1):
-            acc: Strings | None = frozenset({""})
-            for _ in range(k):
-                acc = _cat(acc, sub) if acc is not None else None
+            acc = _concat([sub] * k)
             if acc is None:
                 return None
             out |= acc
@@ -107,14 +105,19 @@ def _exact(node: tuple) -> Strings | None:
     return None
 
 
-def _seq_exact(items: Sequence[tuple]) -> Strings | None:
+def _concat(parts: Iterable[Strings | None]) -> Strings | None:
+    """Every concatenation of one string from each part, in order; None if a part is None or
+    the set grows past ``_MAX_SET``."""
     acc: Strings | None = frozenset({""})
-    for node in items:
-        sub = _exact(node)
+    for sub in parts:
         if sub is None or acc is None:
             return None
         acc = _cat(acc, sub)
     return acc
+
+
+def _seq_exact(items: Sequence[tuple]) -> Strings | None:
+    return _concat(_exact(node) for node in items)
 
 
 def _whole_words(s: str) -> frozenset[str]:
@@ -297,26 +300,36 @@ def _checks(clauses: Sequence[Requirement]) -> _Checks:
     return frozenset(must), tuple(any_of), tuple(subs), tuple(other)
 
 
-def _close(pattern: str, i: int) -> int | None:
-    """Index of the ``)`` closing the group opened at ``pattern[i]``, or None; skips escapes and
-    character classes."""
-    depth, k, n = 0, i, len(pattern)
+def _structure(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, depth after it)`` of each ``(``, ``)`` and ``|`` of ``pattern`` from
+    ``start`` on, skipping escapes and character classes; an unclosed class ends the scan with
+    ``(index, "[", depth)``."""
+    depth, k, n = 0, start, len(pattern)
     while k < n:
         c = pattern[k]
         if c == "\\":
             k += 2
             continue
         if c == "[":
-            k = _class_end(pattern, k)
-            if k is None:
-                return None
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return k
+            end = _class_end(pattern, k)
+            if end is None:
+                yield k, c, depth
+                return
+            k = end
+        elif c in "()|":
+            depth += (c == "(") - (c == ")")
+            yield k, c, depth
         k += 1
+
+
+def _close(pattern: str, i: int) -> int | None:
+    """Index of the ``)`` closing the group opened at ``pattern[i]``, or None; skips escapes and
+    character classes."""
+    for k, c, depth in _structure(pattern, i):
+        if c == "[":
+            return None
+        if c == ")" and depth == 0:
+            return k
     return None
 
 
@@ -339,25 +352,14 @@ def _class_end(pattern: str, i: int) -> int | None:
 
 def _split_top(pattern: str) -> list[str] | None:
     """``pattern`` split at its top-level ``|``, or None if it does not parse simply."""
-    parts, depth, start, k, n = [], 0, 0, 0, len(pattern)
-    while k < n:
-        c = pattern[k]
-        if c == "\\":
-            k += 2
-            continue
+    parts: list[str] = []
+    start = depth = 0
+    for k, c, depth in _structure(pattern):
         if c == "[":
-            end = _class_end(pattern, k)
-            if end is None:
-                return None
-            k = end
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
+            return None
+        if c == "|" and depth == 0:
             parts.append(pattern[start:k])
             start = k + 1
-        k += 1
     if depth != 0:
         return None
     parts.append(pattern[start:])
@@ -376,13 +378,19 @@ def _first_atom(s: str) -> str | None:
     return atom
 
 
-def _after_boundary(s: str) -> str | None:
-    """A pattern equal to ``\\b`` + ``s`` that starts with ``s``'s first atom, or None."""
+def _behind_first(x: str, s: str) -> str | None:
+    """A pattern equal to ``(?<!x)`` + ``s`` that starts with ``s``'s first atom ``c``:
+    ``c(?<!xc)`` + the rest of ``s``; None if ``s`` has no such atom."""
     atom = _first_atom(s)
     if atom is None:
         return None
+    return atom + "(?<!" + x + atom + ")" + s[len(atom) :]
+
+
+def _after_boundary(s: str) -> str | None:
+    """A pattern equal to ``\\b`` + ``s`` that starts with ``s``'s first atom, or None."""
     # the atom is a word character, so \b before it means "no word character before it"
-    return atom + "(?<!\\w" + atom + ")" + s[len(atom) :]
+    return _behind_first("\\w", s)
 
 
 def _fast_branch(branch: str) -> str:
@@ -405,10 +413,8 @@ def _fast_branch(branch: str) -> str:
         x = branch[4:end]
         one_char = (x.startswith("[") and _class_end(x, 0) == len(x) - 1) or (
             len(x) == 2 and x[0] == "\\" and x[1] in "wWdDsS")
-        atom = _first_atom(branch[end + 1 :])
-        if one_char and atom is not None:
-            rest = branch[end + 1 + len(atom) :]
-            return atom + "(?<!" + x + atom + ")" + rest
+        if one_char:
+            return _behind_first(x, branch[end + 1 :]) or branch
     return branch
 
 
