@@ -4,13 +4,15 @@ Every variant is a fresh :class:`~salesrl.agent.predictor.AgentPredictor` on the
 builder's rows, changed in one respect only, so :func:`salesrl.evaluation.protocol.evaluate`
 scores all of them on the same folds:
 
-* ``full``: the recipe of the chosen preset with the lexical-evidence column;
+* ``full``: the recipe of the chosen preset with the lexical-evidence column and the context
+  prior of the call's metadata (:mod:`~.context`; left out where the metadata say nothing);
 * ``no_embeddings``: signals only (the running signals, history mass and the lexical column;
   no embedding columns, no turn window);
 * ``no_sequence``: the last turn only (its embedding and role flag and its own ``sig_turn_*``
   signals; no history, no running signals, no window, no lexical column, which is cumulative);
 * ``no_ensemble``: one member; ``no_retrieval``: no retrieval features; ``no_lexical``: no
-  lexical column; ``supervised_only``: warm start, no PPO;
+  lexical column; ``no_context``: no context-prior column; ``supervised_only``: warm start,
+  no PPO;
 * ``state_lr`` and ``tfidf_roles``: the basic-ML baselines of the registry.
 """
 
@@ -26,12 +28,13 @@ from salesrl.agent.data import ObsLayout
 from salesrl.evaluation.predictor import ConversionPredictor, PredictorFactory, make
 
 VARIANTS: dict[str, str] = {
-    "full": "the full recipe (+ lexical evidence)",
+    "full": "the full recipe (+ lexical evidence, + metadata prior)",
     "no_embeddings": "signals only: no embedding columns, no turn window",
     "no_sequence": "last turn only: no history, no running signals, no window",
     "no_ensemble": "a single member instead of the ensemble",
     "no_retrieval": "without retrieval features",
     "no_lexical": "without the lexical-evidence column",
+    "no_context": "without the metadata (context-prior) column",
     "supervised_only": "warm start only, no PPO",
     "state_lr": "basic ML: logistic regression on the state vector",
     "tfidf_roles": "basic ML: role-aware TF-IDF + logistic regression",
@@ -82,8 +85,8 @@ def agent_factories(preset: str = "fast", variants: Sequence[str] | None = None,
                                          for k, v in (overrides or {}).items()})
     maps = _column_maps(b.state_names, b.layout, b.embedding_dim)
 
-    def agent(cfg: TrainConfig, lexical: bool = True, mapped: str | None = None
-              ) -> PredictorFactory:
+    def agent(cfg: TrainConfig, lexical: bool = True, mapped: str | None = None,
+              context: bool = True) -> PredictorFactory:
         def factory() -> ConversionPredictor:
             encode, encode_many, layout = b.encode, b.encode_many, b.layout
             if mapped is not None:
@@ -92,7 +95,7 @@ def agent_factories(preset: str = "fast", variants: Sequence[str] | None = None,
                 encode_many = (lambda cs: [fn(np.asarray(o)) for o in b.encode_many(cs)])  # noqa: E731
             return AgentPredictor(encode, layout, cfg, embedding_backend=b.backend_name,
                                   embedding_dim=b.embedding_dim, encode_many=encode_many,
-                                  lexical=lexical)
+                                  lexical=lexical, context=context)
         return factory
 
     table: dict[str, PredictorFactory] = {
@@ -102,6 +105,7 @@ def agent_factories(preset: str = "fast", variants: Sequence[str] | None = None,
         "no_ensemble": agent(replace(base, ensemble_size=1)),
         "no_retrieval": agent(replace(base, retrieval=False)),
         "no_lexical": agent(base, lexical=False),
+        "no_context": agent(replace(base, context_prior=False), context=False),
         "supervised_only": agent(replace(base, use_ppo=False)),
         "state_lr": lambda: make("state_lr"),
         "tfidf_roles": lambda: make("tfidf_roles"),

@@ -13,7 +13,9 @@ its training rows were; asking for another embedding backend raises
 an O(1) :meth:`~salesrl.features.ConversationState.update` and one forward pass, never a
 recomputation of earlier turns. Sessions serialise to JSON-safe dicts for the service. When
 the agent was trained with the lexical-evidence column (:mod:`salesrl.agent.lexical`), that
-column is appended to each row, incrementally in sessions (:mod:`~.lexical_state`).
+column is appended to each row, incrementally in sessions (:mod:`~.lexical_state`); when it
+was trained with the context prior (:mod:`salesrl.agent.context`), the logit of the call's
+metadata follows (a session computes it once, from the metadata it is started with).
 
 A model directory may also hold ``confidence/`` (a :class:`~salesrl.confidence.
 ConfidenceModel` fitted on out-of-fold predictions, :mod:`salesrl.confidence.agent_fit`)
@@ -38,6 +40,7 @@ from salesrl.agent.artifacts import (
     check_embedding,
     read_config,
 )
+from salesrl.agent.context import append_context
 from salesrl.agent.model import ConversionAgent
 from salesrl.agent.session import SESSION_VERSION, AgentSession, TurnUpdate, turn_updates
 from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
@@ -114,6 +117,7 @@ class SalesAgent:
         self.card = dict(card or {})
         self.path = path
         self.lexical = getattr(agent, "lexical_", None)
+        self.context = getattr(agent, "context_", None)
         self.confidence = confidence
         self.guide = guide
 
@@ -141,7 +145,7 @@ class SalesAgent:
             z = self.lexical.logits(conversations)
             rows = [np.concatenate([r, zi[:, None].astype(np.float32)], axis=1)
                     for r, zi in zip(rows, z, strict=True)]
-        return rows
+        return append_context(self.agent, conversations, rows)
 
     def predict_many(self, conversations: Sequence[Conversation]) -> list[np.ndarray]:
         """:meth:`predict` of each conversation, embedding the distinct turns in batches."""
@@ -300,7 +304,8 @@ def load(path: str | Path | None = None, *, embedding: str | None = None,
             "retrain the model or install the matching embedding model")
     agent = ConversionAgent.load(path, embedding_backend=builder.backend_name,
                                  embedding_dim=builder.embedding_dim)
-    width = builder.obs_dim + (getattr(agent, "lexical_", None) is not None)
+    width = (builder.obs_dim + (getattr(agent, "lexical_", None) is not None)
+             + (getattr(agent, "context_", None) is not None))
     if width != agent.input_layout_.obs_dim:
         raise IncompatibleArtifactError(
             f"model {path}: the state builder makes rows of width {width} "

@@ -3,12 +3,13 @@
 An artifact is a directory::
 
     agent.json            layout, train config, calibration, per-member prior offsets,
-                          retrieval / lexical / compressor / linear-base params
-                          (the last two absent in artifacts saved before they existed),
+                          retrieval / lexical / compressor / linear-base / context-prior
+                          params (the last three absent in artifacts saved before they
+                          existed),
                           embedding backend name and dim, library versions
     weights.safetensors   member{k}.<param> for every ensemble member,
                           retrieval.<array> for the retrieval index, lexical.<array>,
-                          compressor.<array>, linear.<array>
+                          compressor.<array>, linear.<array>, context.<array>
 
 SB3's ``.zip`` format pickles parts of the model, so it is never written: the actor weights
 are copied out of the SB3 policy into a plain :class:`~salesrl.agent.networks.PolicyNet` and
@@ -31,6 +32,7 @@ from safetensors.torch import load_file, save_file
 from salesrl.agent.calibration import Calibrator
 from salesrl.agent.compress import RowCompressor
 from salesrl.agent.config import TrainConfig
+from salesrl.agent.context import ContextPrior
 from salesrl.agent.data import ObsLayout
 from salesrl.agent.lexical import LexicalEvidence
 from salesrl.agent.linear import LinearBase
@@ -64,6 +66,7 @@ class AgentArtifact:
     lexical: LexicalEvidence | None = None
     compressor: RowCompressor | None = None
     linear: LinearBase | None = None
+    context: ContextPrior | None = None
 
 
 def _versions() -> dict[str, str]:
@@ -88,7 +91,7 @@ def save_agent(art: AgentArtifact, path: str | Path) -> Path:
         for name, a in art.retrieval.to_arrays().items():
             tensors[f"retrieval.{name}"] = torch.from_numpy(np.ascontiguousarray(a).copy())
     for part, obj in (("lexical", art.lexical), ("compressor", art.compressor),
-                      ("linear", art.linear)):
+                      ("linear", art.linear), ("context", art.context)):
         if obj is not None:
             for name, a in obj.to_arrays().items():
                 tensors[f"{part}.{name}"] = torch.from_numpy(np.ascontiguousarray(a).copy())
@@ -108,6 +111,7 @@ def save_agent(art: AgentArtifact, path: str | Path) -> Path:
         "lexical": art.lexical.params() if art.lexical is not None else None,
         "compressor": art.compressor.params() if art.compressor is not None else None,
         "linear": art.linear.params() if art.linear is not None else None,
+        "context": art.context.params() if art.context is not None else None,
         "train_config": art.config.to_dict(),
         "versions": _versions(),
         "extra": art.extra,
@@ -171,7 +175,7 @@ def load_agent(path: str | Path, *, embedding_backend: str | None = None,
         retrieval = RetrievalIndex.from_arrays(doc["retrieval"], arrays)
     parts: dict[str, Any] = {}
     for part, cls in (("lexical", LexicalEvidence), ("compressor", RowCompressor),
-                      ("linear", LinearBase)):
+                      ("linear", LinearBase), ("context", ContextPrior)):
         parts[part] = None
         if doc.get(part):
             arrays = {n[len(part) + 1:]: t.numpy() for n, t in tensors.items()
@@ -182,4 +186,4 @@ def load_agent(path: str | Path, *, embedding_backend: str | None = None,
                          np.asarray(doc["member_offsets"], dtype=np.float64),
                          retrieval, doc["embedding"]["backend"], int(doc["embedding"]["dim"]),
                          dict(doc.get("extra", {})), parts["lexical"], parts["compressor"],
-                         parts["linear"])
+                         parts["linear"], parts["context"])

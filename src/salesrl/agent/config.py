@@ -121,6 +121,7 @@ class TrainConfig:
     stack_extra: bool = True  # "stack" the caller's extra columns with the logit (auto picks)
     calibration_by_turn: bool = False  # turn-aware Platt / stack are candidates of "auto"
     seed: int = 0
+    context_prior: bool = False  # + cross-fitted P(sale | metadata) column (agent/context.py)
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> TrainConfig:

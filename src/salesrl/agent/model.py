@@ -167,7 +167,8 @@ class ConversionAgent:
                                         self.embedding_dim, extra,
                                         getattr(self, "lexical_", None),
                                         getattr(self, "compressor_", None),
-                                        getattr(self, "linear_", None)), path)
+                                        getattr(self, "linear_", None),
+                                        getattr(self, "context_", None)), path)
 
     @classmethod
     def load(cls, path: str | Path, *, embedding_backend: str | None = None,
@@ -188,5 +189,6 @@ class ConversionAgent:
         agent.lexical_ = art.lexical
         agent.compressor_ = art.compressor
         agent.linear_ = art.linear
+        agent.context_ = art.context  # None: no context column (older artifacts too)
         agent.history_ = []
         return agent

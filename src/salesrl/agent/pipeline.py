@@ -209,6 +209,7 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
                       "dim": builder.embedding_dim},
         "ensemble_size": len(agent.members_),
         "lexical": getattr(agent, "lexical_", None) is not None,
+        "context": getattr(agent, "context_", None) is not None,
         "seconds": {"encoding": round(encode_s, 1), "training": round(train_s, 1),
                     "total": round(encode_s + train_s, 1), **seconds,
                     "phases": getattr(agent, "phase_seconds_", {})},

@@ -9,7 +9,12 @@ many at once (batched embedding). It is registered as ``agent`` in
 With ``lexical=True`` each row gets one more column, the lexical evidence of
 :mod:`salesrl.agent.lexical` (role-aware TF-IDF logit of the prefix), cross-fitted so that
 the agent's training rows carry out-of-fold logits; the fitted lexical model is stored on the
-agent (``agent_.lexical_``) and saved with it.
+agent (``agent_.lexical_``) and saved with it. With ``context=True`` (or
+``TrainConfig.context_prior``) one more column follows: the cross-fitted context prior of
+:mod:`salesrl.agent.context` (P(sale) from the call's metadata only, constant over its turns),
+stored as ``agent_.context_``; it is left out when the metadata hold no usable field or do
+no better than the base rate in the prior's inner cross-validation
+(``ContextPrior.informative_``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import numpy as np
 
 from salesrl.agent.adversarial import make_counterexamples
 from salesrl.agent.config import LARGE_DATA_OVERRIDES, SMALL_DATA_OVERRIDES, TrainConfig
+from salesrl.agent.context import append_context
+from salesrl.agent.context import cross_fit as context_cross_fit
 from salesrl.agent.data import Episodes, ObsLayout
 from salesrl.agent.lexical import cross_fit
 from salesrl.agent.model import ConversionAgent
@@ -77,7 +84,8 @@ class AgentPredictor(ConversionPredictor):
                  *, embedding_backend: str = "unknown", embedding_dim: int = 0,
                  adversarial_fraction: float = 0.2,
                  encode_many: ManyEncoder | None = None, lexical: bool = False,
-                 lexical_folds: int = 5, small_data: bool = False) -> None:
+                 lexical_folds: int = 5, small_data: bool = False,
+                 context: bool = False) -> None:
         self.encode = encode
         self.encode_many = encode_many
         self.layout = layout
@@ -88,10 +96,11 @@ class AgentPredictor(ConversionPredictor):
         self.lexical = lexical
         self.lexical_folds = lexical_folds
         self.small_data = small_data
+        self.context = context
 
     def _with_lexical(self, eps: Episodes, logits: list[np.ndarray]) -> Episodes:
-        """``eps`` with the lexical column appended; ``eps`` gives up its rows one at a time,
-        so the rows are never held twice (large data sets)."""
+        """``eps`` with one column appended (lexical or context logits); ``eps`` gives up its
+        rows one at a time, so the rows are never held twice (large data sets)."""
         layout = eps.layout.with_extra(eps.layout.extra_dim + 1)
         obs = eps.obs
         for i, z in enumerate(logits):
@@ -134,11 +143,25 @@ class AgentPredictor(ConversionPredictor):
                 adv = self._with_lexical(adv, adv_z)
             layout = eps.layout
         seconds["lexical"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        context = None
+        if self.context or cfg.context_prior:
+            context, oof, adv_z = context_cross_fit(convs, self.lexical_folds, cfg.seed,
+                                                    extra=extra if adv is not None else ())
+            if not context.informative_:  # the metadata say nothing the base rate does not
+                context = None
+            else:
+                eps = self._with_lexical(eps, oof)
+                if adv is not None:
+                    adv = self._with_lexical(adv, adv_z)
+                layout = eps.layout
+        seconds["context"] = time.perf_counter() - t0
         self.agent_ = ConversionAgent(cfg, layout=layout,
                                       embedding_backend=self.embedding_backend,
                                       embedding_dim=self.embedding_dim).fit(
             eps, adversarial=adv, release_rows=True)  # eps is ours: free its rows early
         self.agent_.lexical_ = lexical
+        self.agent_.context_ = context
         # where the time went (encoding included in "rows" / "counter_examples")
         self.agent_.phase_seconds_ = {**{k: round(v, 2) for k, v in seconds.items()},
                                       **getattr(self.agent_, "phase_seconds_", {})}
@@ -148,12 +171,17 @@ class AgentPredictor(ConversionPredictor):
     def _rows(self, encode: Encoder, conv: Conversation) -> np.ndarray:
         rows = np.asarray(encode(conv), dtype=np.float32)
         lexical = getattr(self.agent_, "lexical_", None)
-        if lexical is None:
-            return rows
-        return np.concatenate([rows, lexical.logits([conv])[0][:, None]], axis=1)
+        if lexical is not None:
+            rows = np.concatenate([rows, lexical.logits([conv])[0][:, None]], axis=1)
+        return append_context(self.agent_, [conv], [rows])[0]
 
     def predict_proba(self, prefixes: Sequence[Conversation]) -> np.ndarray:
         out = np.full(len(prefixes), getattr(self, "base_rate_", 0.5), dtype=np.float64)
+        context = getattr(self.agent_, "context_", None)
+        empty = [i for i, c in enumerate(prefixes) if not len(c.turns)]
+        if context is not None and empty:  # before a word: the metadata's prior
+            z = context.logit_of([prefixes[i].metadata for i in empty])
+            out[empty] = 1.0 / (1.0 + np.exp(-z))
         longest: dict[str, Conversation] = {}
         for c in prefixes:
             if c.id not in longest or len(c.turns) > len(longest[c.id].turns):
@@ -166,6 +194,10 @@ class AgentPredictor(ConversionPredictor):
         if lexical is not None and todo:
             for c, z in zip(todo, lexical.logits(todo), strict=True):
                 rows[c.id] = np.concatenate([rows[c.id], z[:, None]], axis=1)
+        if todo:
+            for c, r in zip(todo, append_context(self.agent_, todo,
+                                                 [rows[c.id] for c in todo]), strict=True):
+                rows[c.id] = r
         want, where = [], []
         for i, c in enumerate(prefixes):
             if not len(c.turns):

@@ -117,6 +117,10 @@ class AgentSession:
         self.owner = owner
         self.state = state
         self.metadata = metadata
+        # the context prior's logit: from the metadata only, the same on every turn
+        prior = getattr(owner.agent, "context_", None)
+        self.context_logit = (None if prior is None
+                              else np.float32(prior.logit_of([metadata])[0]))
         self.last_probability = last_probability
         self.lexical = lexical
         self.confidence = confidence
@@ -170,11 +174,15 @@ class AgentSession:
         return self._finish(turn, row, embedding, float(p[0]), m[0])
 
     def _rows(self, turn: Turn, embedding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(state row, the agent's row with the lexical column when it has one)."""
+        """(state row, the agent's row with the lexical and context columns when it has
+        them)."""
         row = self.state.update(turn, embedding)
-        if self.lexical is None:
-            return row, row
-        return row, np.append(row, np.float32(self.lexical.update(turn)))
+        full = row
+        if self.lexical is not None:
+            full = np.append(full, np.float32(self.lexical.update(turn)))
+        if self.context_logit is not None:
+            full = np.append(full, self.context_logit)
+        return row, full
 
     def _finish(self, turn: Turn, row: np.ndarray, embedding: np.ndarray, p: float,
                 members: np.ndarray, act: str | None = None,

@@ -16,6 +16,7 @@ class Source(StrEnum):
     """The ``--from`` choices; each is a key of ``salesrl.importers.IMPORTERS``."""
 
     P4G = "p4g"
+    P4G_TRAITS = "p4g-traits"
     P4G_ANNOTATED = "p4g-annotated"
     CRAIGSLIST = "craigslist"
     CSV = "csv"
@@ -42,6 +43,7 @@ def parse_mapping(text: str | None, option: str) -> dict[str, str] | None:
 def convert(
     input_path: Path = typer.Argument(..., metavar="INPUT", help=(
         "p4g: the folder holding full_dialog.csv and full_info.csv (or its parent); "
+        "p4g-traits: the same, with the persuadee's survey traits as customer metadata; "
         "p4g-annotated: the folder holding 300_dialog.xlsx and 300_info.xlsx (or its parent); "
         "craigslist: the release JSON file; csv: the CSV file.")),
     source: Source = typer.Option(..., "--from", help="Input format."),

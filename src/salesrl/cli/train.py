@@ -58,6 +58,10 @@ def train(
     lexical: Annotated[bool, typer.Option(
         help="Add the cross-fitted lexical-evidence column (role-aware TF-IDF logit).")
     ] = False,
+    context: Annotated[bool, typer.Option(
+        help="Add the cross-fitted context-prior column: P(sale) from each call's metadata "
+        "(rep, industry, channel, product, metadata.extra fields), never its turns; same as "
+        "--set context_prior=true.")] = False,
     confidence_folds: Annotated[int, typer.Option(
         min=0, help="Folds of extra agents whose out-of-fold predictions the confidence "
         "module learns from (0: no confidence module).")] = 3,
@@ -76,6 +80,8 @@ def train(
     from salesrl.agent.pipeline import parse_overrides, train_agent
 
     overrides = parse_overrides(set_ or [])
+    if context:
+        overrides["context_prior"] = True
     try:  # bad values fail here, before any data is read
         TrainConfig.preset(preset.value, seed=seed, **overrides).validate()
     except (TypeError, ValueError) as exc:

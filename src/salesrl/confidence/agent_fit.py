@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
+from salesrl.agent.context import append_context
 from salesrl.agent.predictor import AgentPredictor
 from salesrl.confidence import ConfidenceModel, TurnInputs
 from salesrl.conversation import Conversation, DataError
@@ -69,6 +70,7 @@ def fit_agent_confidence(conversations: Sequence[Conversation], builder: StateBu
                                               strict=True)):
                 r = rows if z is None else np.concatenate(
                     [rows, z[j][:, None].astype(np.float32)], axis=1)
+                r = append_context(agent, [convs[i]], [r])[0]  # metadata prior, if any
                 p, m = agent.predict_with_members(r)
                 if members is None:
                     members = np.zeros((len(proba), m.shape[1]))

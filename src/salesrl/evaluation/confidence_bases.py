@@ -93,6 +93,9 @@ class RegisteredAgentBase:
         if lexical is not None:
             rows = [np.concatenate([r, z[:, None].astype(np.float32)], axis=1)
                     for r, z in zip(rows, lexical.logits(convs), strict=True)]
+        from salesrl.agent.context import append_context
+
+        rows = append_context(agent, convs, rows)  # the metadata prior, when the agent has it
         return agent.predict_with_members(np.concatenate(rows))
 
 

@@ -21,6 +21,7 @@ from salesrl.importers.persuasionforgood import (
     load_persuasionforgood_annotated,
     load_persuasionforgood_annotated_dir,
     load_persuasionforgood_dir,
+    load_persuasionforgood_traits_dir,
     persuasionforgood_dir,
 )
 
@@ -28,6 +29,7 @@ Importer = Callable[..., list[Conversation]]
 
 IMPORTERS: dict[str, Importer] = {
     "p4g": load_persuasionforgood_dir,
+    "p4g-traits": load_persuasionforgood_traits_dir,
     "p4g-annotated": load_persuasionforgood_annotated_dir,
     "craigslist": load_craigslist,
     "csv": load_csv,
@@ -47,5 +49,6 @@ __all__ = [
     "default_persuasionforgood_annotated", "get_importer", "load_craigslist", "load_csv",
     "load_persuasionforgood", "load_persuasionforgood_annotated",
     "load_persuasionforgood_annotated_dir", "load_persuasionforgood_dir",
+    "load_persuasionforgood_traits_dir",
     "persuasionforgood_dir",
 ]

@@ -14,8 +14,15 @@ one sentence, and five turn indexes do not follow that order (the annotators' tu
 by one around them); file order matches the chat there, so it is kept and a
 :class:`~salesrl.importers.DataWarning` says how many such indexes were seen.
 
-Nothing derived from ``B6`` (or the stated intention ``B5``), and none of the survey traits,
-goes into the metadata: only the persuader's user id as ``rep_id``.
+Nothing derived from ``B6`` (or the stated intention ``B5``) goes into the metadata: the
+persuader's user id is the ``rep_id``. With ``traits=True`` (``salesrl convert --from
+p4g-traits``) the persuadee's pre-chat survey, what a CRM would hold about a contact, goes into
+``metadata.extra["customer"]``: every ``*.x`` column of the info file, named without the
+``.x`` (Big Five ``extrovert`` ... ``open``, moral foundations ``care`` ... ``purity``,
+values ``freedom`` ... ``security``, ``rational`` / ``intuitive``, ``age``, ``income`` as
+numbers; ``sex``, ``race``, ``edu``, ``marital``, ``employment``, ``religion``, ``ideology`` as
+strings; an empty cell is left out). ``B6`` (the donation: the label) and ``B7`` (the number of
+turns: the future) are never copied, whatever the file's columns.
 """
 
 from __future__ import annotations
@@ -52,11 +59,36 @@ class _Unit:
     extra_labels: list[str] = field(default_factory=list)
 
 
+#: info-file columns that must never reach metadata: the donation (label), turn count (future)
+LEAKY_COLUMNS = frozenset({"B5", "B6", "B7"})
+TRAIT_SUFFIX = ".x"
+
+
 @dataclass
 class _Participant:
     user_id: str
     donation: float
     line: int
+    traits: dict[str, float | str] = field(default_factory=dict)
+
+
+def _traits(row: dict) -> dict[str, float | str]:
+    """The survey columns (``*.x``) of an info row: numbers as floats, the rest as strings."""
+    out: dict[str, float | str] = {}
+    for col, value in row.items():
+        if not col.endswith(TRAIT_SUFFIX) or col in LEAKY_COLUMNS:
+            continue
+        text = _text(value)
+        if not text:
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            out[col[: -len(TRAIT_SUFFIX)]] = text
+        else:
+            if number == number:  # not NaN
+                out[col[: -len(TRAIT_SUFFIX)]] = number
+    return out
 
 
 # ----------------------------------------------------------------------------- cell parsing
@@ -128,7 +160,8 @@ def _read_info(rows: Iterator[tuple[int, dict]], file: Path) -> dict[tuple[str, 
         donation = parse_float(_text(row["B6"]), file=file, line=line, field="B6")
         if donation < 0:
             raise DataError(f"negative donation {donation}", file=file, line=line, field="B6")
-        info[key] = _Participant(user_id=_text(row.get("B3")), donation=donation, line=line)
+        info[key] = _Participant(user_id=_text(row.get("B3")), donation=donation, line=line,
+                                 traits=_traits(row))
     return info
 
 
@@ -195,7 +228,8 @@ def _turns(units: list[_Unit], *, annotated: bool, secondary_labels: bool) -> li
 
 def _assemble(units_by_dialogue: dict[str, list[_Unit]],
               info: dict[tuple[str, int], _Participant], *, dialog_file: Path, info_file: Path,
-              annotated: bool, secondary_labels: bool = False) -> list[Conversation]:
+              annotated: bool, secondary_labels: bool = False,
+              traits: bool = False) -> list[Conversation]:
     conversations: list[Conversation] = []
     odd_indexes = odd_dialogues = 0
     for dialogue, units in units_by_dialogue.items():
@@ -209,13 +243,15 @@ def _assemble(units_by_dialogue: dict[str, list[_Unit]],
         odd_dialogues += odd > 0
         outcome = (Outcome.CONVERTED if info[(dialogue, PERSUADEE)].donation > 0
                    else Outcome.NOT_CONVERTED)
+        customer = dict(info[(dialogue, PERSUADEE)].traits) if traits else {}
         conversations.append(Conversation(
             id=dialogue,
             turns=_turns(units, annotated=annotated, secondary_labels=secondary_labels),
             outcome=outcome,
             metadata=Metadata(industry="nonprofit", product="donation to Save the Children",
                               channel="chat", source=SOURCE,
-                              rep_id=info[(dialogue, PERSUADER)].user_id or None),
+                              rep_id=info[(dialogue, PERSUADER)].user_id or None,
+                              extra={"customer": customer} if customer else {}),
         ))
     if odd_indexes:
         warn(f"{dialog_file}: {odd_indexes} turn index(es) in {odd_dialogues} dialogue(s) are "
@@ -232,9 +268,12 @@ def _assemble(units_by_dialogue: dict[str, list[_Unit]],
 # ----------------------------------------------------------------------------- public API
 
 
-def load_persuasionforgood(full_dialog_csv: str | Path,
-                           full_info_csv: str | Path) -> list[Conversation]:
+def load_persuasionforgood(full_dialog_csv: str | Path, full_info_csv: str | Path, *,
+                           traits: bool = False) -> list[Conversation]:
     """The 1,017 dialogues of the full release (``FullData/``), in file order.
+
+    ``traits``: the persuadee's pre-chat survey into ``metadata.extra["customer"]`` (see the
+    module docstring; never ``B6`` / ``B7``).
 
     Raises :class:`DataError` (file, line, column) for malformed rows and for a dialogue with no
     info row for one of its participants.
@@ -243,7 +282,8 @@ def load_persuasionforgood(full_dialog_csv: str | Path,
     units = _read_units(read_csv_rows(dialog_file, ("B2", "B4", "Turn", "Unit")), dialog_file,
                         annotated=False)
     info = _read_info(read_csv_rows(info_file, ("B2", "B4", "B6")), info_file)
-    return _assemble(units, info, dialog_file=dialog_file, info_file=info_file, annotated=False)
+    return _assemble(units, info, dialog_file=dialog_file, info_file=info_file, annotated=False,
+                     traits=traits)
 
 
 def load_persuasionforgood_annotated(dialog_xlsx: str | Path, info_xlsx: str | Path, *,
@@ -278,10 +318,18 @@ def _find_files(folder: str | Path, sub: str, names: tuple[str, str]) -> tuple[P
                     f"persuasionforgood/{sub}/ subfolder", file=folder)
 
 
-def load_persuasionforgood_dir(folder: str | Path) -> list[Conversation]:
+def load_persuasionforgood_dir(folder: str | Path, *, traits: bool = False
+                               ) -> list[Conversation]:
     """:func:`load_persuasionforgood` on a folder holding the two CSVs (or its parent)."""
     return load_persuasionforgood(*_find_files(folder, "FullData",
-                                               ("full_dialog.csv", "full_info.csv")))
+                                               ("full_dialog.csv", "full_info.csv")),
+                                  traits=traits)
+
+
+def load_persuasionforgood_traits_dir(folder: str | Path) -> list[Conversation]:
+    """:func:`load_persuasionforgood_dir` with the persuadee's survey traits as customer
+    metadata (``salesrl convert --from p4g-traits``)."""
+    return load_persuasionforgood_dir(folder, traits=True)
 
 
 def load_persuasionforgood_annotated_dir(folder: str | Path, *,

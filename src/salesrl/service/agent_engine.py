@@ -79,6 +79,13 @@ class AgentEngine:
         agent.builder.load()
         return cls(agent)
 
+    def check_metadata(self, metadata: Metadata) -> None:
+        """Raise :class:`~salesrl.conversation.DataError` (naming the field) when the model's
+        context prior cannot read ``metadata`` (e.g. text where it learned a number)."""
+        prior = getattr(self.agent.agent, "context_", None)
+        if prior is not None:
+            prior.logit_of([metadata])
+
     def new_session(self, metadata: Metadata) -> AgentEngineSession:
         # guidance=False: the engine asks for the next move itself, after the probability
         return AgentEngineSession(self.agent.session(metadata, guidance=False))

@@ -32,7 +32,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
+from salesrl.conversation import Conversation, DataError, Metadata, Outcome, Role, Turn
 from salesrl.service.auth import hash_key
 from salesrl.service.broker import Broker
 from salesrl.service.engine import Engine, TurnResult
@@ -134,7 +134,19 @@ class LiveService:
 
     # --- conversations ---------------------------------------------------------------------
 
+    def _check_metadata(self, metadata: Metadata, where: str = "metadata") -> None:
+        """A 422 naming the field when the engine's model cannot read ``metadata``."""
+        check = getattr(self.engine, "check_metadata", None)
+        if check is None:
+            return
+        try:
+            check(metadata)
+        except DataError as exc:
+            field = (exc.field or "metadata").replace("metadata", where, 1)
+            raise ApiError(422, "invalid_metadata", exc.reason, field=field) from None
+
     async def create(self, tenant_id: str, metadata: Metadata) -> str:
+        self._check_metadata(metadata)
         row = await run_in_threadpool(self.repo.create_conversation, tenant_id,
                                       metadata.model_dump(mode="json"))
         return row.id
@@ -303,6 +315,8 @@ class LiveService:
     # --- stateless scoring -----------------------------------------------------------------
 
     async def score(self, conversations: Sequence[ScoreConversation]) -> list[list[TurnResult]]:
+        for i, c in enumerate(conversations):
+            self._check_metadata(c.metadata, f"conversations[{i}].metadata")
         convs = [Conversation.model_construct(
             id=c.id or f"batch-{i}", turns=[t.to_turn() for t in c.turns],
             outcome=Outcome.UNKNOWN, metadata=c.metadata) for i, c in enumerate(conversations)]
