@@ -44,6 +44,7 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from salesrl.agent.crossfit import cross_fit_logits
 from salesrl.conversation import Conversation, DataError, Metadata
 
 #: top-level categorical fields read (``deal_id`` and ``source`` identify, they do not inform)
@@ -310,42 +311,15 @@ class ContextPrior:
         return obj
 
 
-def _source_id(conv: Conversation) -> str:
-    extra = conv.metadata.extra or {}
-    return str(extra.get("late_from") or extra.get("source") or conv.id)
-
-
 def cross_fit(conversations: Sequence[Conversation], n_splits: int = 5, seed: int = 0,
               extra: Sequence[Conversation] = (), **params: Any
               ) -> tuple[ContextPrior, list[np.ndarray], list[np.ndarray]]:
     """``(prior on all, out-of-fold logits per conversation, logits of extra)``, as
     :func:`salesrl.agent.lexical.cross_fit`: each derived conversation of ``extra`` gets the
     fold model that did not see its source (``extra['late_from']`` / ``['source']``)."""
-    convs = list(conversations)
     params.setdefault("seed", seed)
-    full = ContextPrior(**params).fit(convs)
-    y = np.array([c.label for c in convs], dtype=int)
-    k = min(n_splits, int(np.bincount(y, minlength=2).min()))
-    extra = list(extra)
-    if k < 2:
-        return full, full.logits(convs), full.logits(extra)
-    oof: list[np.ndarray] = [np.zeros(0, np.float32)] * len(convs)
-    fold_of: dict[str, int] = {}
-    models = []
-    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    for f, (tr, te) in enumerate(skf.split(np.zeros(len(y)), y)):
-        m = ContextPrior(**params).fit([convs[i] for i in tr])
-        models.append(m)
-        for i, z in zip(te, m.logits([convs[i] for i in te]), strict=True):
-            oof[i] = z
-            fold_of[convs[i].id] = f
-    extra_z: list[np.ndarray] = [np.zeros(0, np.float32)] * len(extra)
-    owner = np.array([fold_of.get(_source_id(c), 0) for c in extra], dtype=int)
-    for f, m in enumerate(models):
-        idx = np.flatnonzero(owner == f)
-        for i, z in zip(idx, m.logits([extra[i] for i in idx]), strict=True):
-            extra_z[i] = z
-    return full, oof, extra_z
+    return cross_fit_logits(lambda: ContextPrior(**params), conversations, n_splits, seed,
+                            extra)
 
 
 def append_context(agent: Any, conversations: Sequence[Conversation],

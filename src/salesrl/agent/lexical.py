@@ -29,9 +29,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 
+from salesrl.agent.crossfit import cross_fit_logits
 from salesrl.conversation import Conversation
 from salesrl.evaluation.protocol import prefix_length
 from salesrl.features.signals.commitment import COMMITMENT_NAMES, commitment_rows
@@ -236,11 +236,6 @@ class LexicalEvidence:
         return obj
 
 
-def _source_id(conv: Conversation) -> str:
-    extra = conv.metadata.extra or {}
-    return str(extra.get("late_from") or extra.get("source") or conv.id)
-
-
 def cross_fit(conversations: Sequence[Conversation], n_splits: int = 5, seed: int = 0,
               extra: Sequence[Conversation] = (), **params: Any
               ) -> tuple[LexicalEvidence, list[np.ndarray], list[np.ndarray]]:
@@ -250,27 +245,5 @@ def cross_fit(conversations: Sequence[Conversation], n_splits: int = 5, seed: in
     of the fold model that did not see its source conversation (``metadata.extra['late_from']``
     or ``['source']``), so no training row carries an in-sample logit.
     """
-    convs = list(conversations)
-    full = LexicalEvidence(**params).fit(convs)
-    y = np.array([c.label for c in convs], dtype=int)
-    k = min(n_splits, int(np.bincount(y, minlength=2).min()))
-    if k < 2:
-        return full, full.logits(convs), full.logits(list(extra))
-    oof: list[np.ndarray] = [np.zeros(0, np.float32)] * len(convs)
-    fold_of: dict[str, int] = {}
-    models = []
-    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    for f, (tr, te) in enumerate(skf.split(np.zeros(len(y)), y)):
-        m = LexicalEvidence(**params).fit([convs[i] for i in tr])
-        models.append(m)
-        for i, z in zip(te, m.logits([convs[i] for i in te]), strict=True):
-            oof[i] = z
-            fold_of[convs[i].id] = f
-    extra = list(extra)
-    extra_z: list[np.ndarray] = [np.zeros(0, np.float32)] * len(extra)
-    owner = np.array([fold_of.get(_source_id(c), 0) for c in extra], dtype=int)
-    for f, m in enumerate(models):
-        idx = np.flatnonzero(owner == f)
-        for i, z in zip(idx, m.logits([extra[i] for i in idx]), strict=True):
-            extra_z[i] = z
-    return full, oof, extra_z
+    return cross_fit_logits(lambda: LexicalEvidence(**params), conversations, n_splits, seed,
+                            extra)
