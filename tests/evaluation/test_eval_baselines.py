@@ -13,7 +13,7 @@ from salesrl.evaluation.baselines.engineered import (
 from salesrl.evaluation.baselines.tfidf_roles import TfidfRolesPredictor
 from salesrl.evaluation.predictor import available, make
 
-BASELINES = ["base_rate", "gbm", "random_forest", "tfidf", "tfidf_roles"]
+BASELINES = ["base_rate", "gbm", "random_forest", "tfidf", "tfidf_roles", "tfidf_roles_context"]
 
 
 def test_registry_lists_every_baseline() -> None:
@@ -43,6 +43,30 @@ def test_baseline_fits_and_predicts(name: str, make_convs) -> None:
         assert np.allclose(full, np.mean([c.label for c in train]))
     else:  # the keen / reluctant customer lines are learnable
         assert roc_auc_score(y, full) > 0.8
+
+
+def _with_reps(convs: list[Conversation], seed: int) -> list[Conversation]:
+    """The calls with a rep id that says a lot about the outcome (the closer wins 85 %)."""
+    rng = np.random.default_rng(seed)
+    return [c.model_copy(update={"metadata": c.metadata.model_copy(update={
+        "rep_id": "closer" if (c.label == 1) == (rng.random() < 0.85) else "other"})})
+        for c in convs]
+
+
+def test_tfidf_roles_context_reads_the_metadata_prior(make_convs) -> None:
+    train = _with_reps(make_convs(200, seed=20), 0)
+    test = _with_reps(make_convs(120, seed=21, prefix="t"), 1)
+    y = np.array([c.label for c in test])
+    first = [c.prefix(1) for c in test]  # a rep's greeting: the text alone says nothing
+    plain = make("tfidf_roles").fit(train)
+    ctx = make("tfidf_roles_context").fit(train)
+    assert ctx.prior_ is not None
+    assert roc_auc_score(y, ctx.predict_proba(first)) > roc_auc_score(
+        y, plain.predict_proba(first)) + 0.2
+    # without usable metadata it is tfidf_roles
+    bare = make("tfidf_roles_context").fit(make_convs(200, seed=20))
+    assert bare.prior_ is None
+    np.testing.assert_allclose(bare.predict_proba(test), plain.predict_proba(test), atol=1e-6)
 
 
 def test_init_does_no_work() -> None:

@@ -84,3 +84,51 @@ class TfidfRolesPredictor(ConversionPredictor):
         if len(prefixes) == 0:
             return np.zeros(0)
         return self.model_.predict_proba(self._matrix(prefixes))[:, 1]
+
+
+@register("tfidf_roles_context",
+          "tfidf_roles + the cross-fitted context prior of the call's metadata as one more column")
+class TfidfRolesContextPredictor(TfidfRolesPredictor):
+    """:class:`TfidfRolesPredictor` given what the agent's context column reads: the logit of
+    :class:`salesrl.agent.context.ContextPrior` (P(sale) from the call's metadata) as one more
+    column of the same logistic regression, out-of-fold on the training documents (the fold
+    prior that did not see their conversation), the prior fitted on all of them at prediction
+    time. The baseline to compare an agent with a context column against; without usable
+    metadata (the prior not :attr:`~salesrl.agent.context.ContextPrior.informative_`) it is
+    ``tfidf_roles``."""
+
+    name = "tfidf_roles_context"
+
+    def _with_prior(self, x: sp.csr_matrix, z: np.ndarray) -> sp.csr_matrix:
+        return sp.hstack([x, sp.csr_matrix(np.asarray(z, dtype=np.float64)[:, None])],
+                         format="csr")
+
+    def fit(self, conversations: Sequence[Conversation]) -> Self:
+        from salesrl.agent.context import cross_fit
+
+        labels(conversations)
+        prior, oof, _ = cross_fit(list(conversations))
+        self.prior_ = prior if prior.informative_ else None
+        if self.prior_ is None:
+            return super().fit(conversations)
+        z_of = {c.id: (float(z[0]) if len(z) else 0.0)
+                for c, z in zip(conversations, oof, strict=True)}
+        docs, y, full = training_prefixes(conversations, self.train_fractions)
+        weight = np.where(full, 1.0, self.prefix_weight)
+        blocks = self._blocks(docs)
+        self.vectorizers_ = [TfidfVectorizer(ngram_range=self.ngram_range, min_df=self.min_df)
+                             for _ in blocks]
+        x = sp.hstack([v.fit_transform(b) for v, b in zip(self.vectorizers_, blocks, strict=True)],
+                      format="csr")
+        x = self._with_prior(x, np.array([z_of[d.id] for d in docs]))
+        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
+        self.model_.fit(x, y, sample_weight=weight)
+        return self
+
+    def predict_proba(self, prefixes: Sequence[Conversation]) -> np.ndarray:
+        check_fitted(self, "model_")
+        if self.prior_ is None or len(prefixes) == 0:
+            return super().predict_proba(prefixes)
+        x = self._with_prior(self._matrix(prefixes),
+                             self.prior_.logit_of([c.metadata for c in prefixes]))
+        return self.model_.predict_proba(x)[:, 1]
