@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Self
 
 import numpy as np
+from scipy.special import expit
 
 from salesrl.agent.adversarial import make_counterexamples
 from salesrl.agent.config import LARGE_DATA_OVERRIDES, SMALL_DATA_OVERRIDES, TrainConfig
@@ -98,7 +99,7 @@ class AgentPredictor(ConversionPredictor):
         self.small_data = small_data
         self.context = context
 
-    def _with_lexical(self, eps: Episodes, logits: list[np.ndarray]) -> Episodes:
+    def _with_column(self, eps: Episodes, logits: list[np.ndarray]) -> Episodes:
         """``eps`` with one column appended (lexical or context logits); ``eps`` gives up its
         rows one at a time, so the rows are never held twice (large data sets)."""
         layout = eps.layout.with_extra(eps.layout.extra_dim + 1)
@@ -138,9 +139,9 @@ class AgentPredictor(ConversionPredictor):
             lexical, oof, adv_z = cross_fit(convs, self.lexical_folds, cfg.seed,
                                             extra=extra if adv is not None else (),
                                             commitment=cfg.lexical_commitment)
-            eps = self._with_lexical(eps, oof)
+            eps = self._with_column(eps, oof)
             if adv is not None:
-                adv = self._with_lexical(adv, adv_z)
+                adv = self._with_column(adv, adv_z)
             layout = eps.layout
         seconds["lexical"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -151,9 +152,9 @@ class AgentPredictor(ConversionPredictor):
             if not context.informative_:  # the metadata say nothing the base rate does not
                 context = None
             else:
-                eps = self._with_lexical(eps, oof)
+                eps = self._with_column(eps, oof)
                 if adv is not None:
-                    adv = self._with_lexical(adv, adv_z)
+                    adv = self._with_column(adv, adv_z)
                 layout = eps.layout
         seconds["context"] = time.perf_counter() - t0
         self.agent_ = ConversionAgent(cfg, layout=layout,
@@ -181,7 +182,7 @@ class AgentPredictor(ConversionPredictor):
         empty = [i for i, c in enumerate(prefixes) if not len(c.turns)]
         if context is not None and empty:  # before a word: the metadata's prior
             z = context.logit_of([prefixes[i].metadata for i in empty])
-            out[empty] = 1.0 / (1.0 + np.exp(-z))
+            out[empty] = expit(z)
         longest: dict[str, Conversation] = {}
         for c in prefixes:
             if c.id not in longest or len(c.turns) > len(longest[c.id].turns):
