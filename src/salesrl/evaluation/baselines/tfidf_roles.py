@@ -66,15 +66,19 @@ class TfidfRolesPredictor(ConversionPredictor):
         return sp.hstack([v.transform(b) for v, b in zip(self.vectorizers_, blocks, strict=True)],
                          format="csr")
 
+    def _training_matrix(self, docs: Sequence[Conversation]) -> sp.csr_matrix:
+        """Fit the vectorizers on the training documents; their design matrix."""
+        blocks = self._blocks(docs)
+        self.vectorizers_ = [TfidfVectorizer(ngram_range=self.ngram_range, min_df=self.min_df)
+                             for _ in blocks]
+        return sp.hstack([v.fit_transform(b)
+                          for v, b in zip(self.vectorizers_, blocks, strict=True)], format="csr")
+
     def fit(self, conversations: Sequence[Conversation]) -> Self:
         labels(conversations)
         docs, y, full = training_prefixes(conversations, self.train_fractions)
         weight = np.where(full, 1.0, self.prefix_weight)
-        blocks = self._blocks(docs)
-        self.vectorizers_ = [TfidfVectorizer(ngram_range=self.ngram_range, min_df=self.min_df)
-                             for _ in blocks]
-        x = sp.hstack([v.fit_transform(b) for v, b in zip(self.vectorizers_, blocks, strict=True)],
-                      format="csr")
+        x = self._training_matrix(docs)
         self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
         self.model_.fit(x, y, sample_weight=weight)
         return self
@@ -103,27 +107,25 @@ class TfidfRolesContextPredictor(TfidfRolesPredictor):
         return sp.hstack([x, sp.csr_matrix(np.asarray(z, dtype=np.float64)[:, None])],
                          format="csr")
 
+    def _training_matrix(self, docs: Sequence[Conversation]) -> sp.csr_matrix:
+        x = super()._training_matrix(docs)
+        if self.prior_ is None:
+            return x
+        return self._with_prior(x, np.array([self._train_logit[d.id] for d in docs]))
+
     def fit(self, conversations: Sequence[Conversation]) -> Self:
         from salesrl.agent.context import cross_fit
 
         labels(conversations)
         prior, oof, _ = cross_fit(list(conversations))
         self.prior_ = prior if prior.informative_ else None
-        if self.prior_ is None:
+        # each training document gets its conversation's out-of-fold prior logit
+        self._train_logit = {c.id: (float(z[0]) if len(z) else 0.0)
+                             for c, z in zip(conversations, oof, strict=True)}
+        try:
             return super().fit(conversations)
-        z_of = {c.id: (float(z[0]) if len(z) else 0.0)
-                for c, z in zip(conversations, oof, strict=True)}
-        docs, y, full = training_prefixes(conversations, self.train_fractions)
-        weight = np.where(full, 1.0, self.prefix_weight)
-        blocks = self._blocks(docs)
-        self.vectorizers_ = [TfidfVectorizer(ngram_range=self.ngram_range, min_df=self.min_df)
-                             for _ in blocks]
-        x = sp.hstack([v.fit_transform(b) for v, b in zip(self.vectorizers_, blocks, strict=True)],
-                      format="csr")
-        x = self._with_prior(x, np.array([z_of[d.id] for d in docs]))
-        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter)
-        self.model_.fit(x, y, sample_weight=weight)
-        return self
+        finally:
+            del self._train_logit
 
     def predict_proba(self, prefixes: Sequence[Conversation]) -> np.ndarray:
         check_fitted(self, "model_")
