@@ -1,8 +1,9 @@
-"""Checks shared by the test rooms."""
+"""Checks and set-ups shared by the test rooms."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,3 +29,23 @@ def assert_same_move(a: dict[str, Any] | None, b: dict[str, Any] | None) -> None
 def same_move() -> Callable[[dict[str, Any] | None, dict[str, Any] | None], None]:
     """:func:`assert_same_move`, for tests that compare next moves across code paths."""
     return assert_same_move
+
+
+#: ``TrainConfig`` overrides that make an agent fit in seconds (one member, a few hundred PPO
+#: steps): for tests of the product surface, not of what the agent learns
+TINY_TRAINING: dict[str, Any] = dict(
+    ensemble_size=1, ppo_steps=256, n_envs=2, n_steps=128, ppo_batch_size=64, ppo_epochs=1,
+    critic_prefit_epochs=1, ws_epochs=3, retrieval_max_rows=500)
+
+
+@pytest.fixture(scope="session")
+def tiny_training() -> dict[str, Any]:
+    """A copy of :data:`TINY_TRAINING` (add keys with ``{**tiny_training, ...}``)."""
+    return dict(TINY_TRAINING)
+
+
+@pytest.fixture
+def hashing_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The offline hashing embedding and a cache folder of the test's own."""
+    monkeypatch.setenv("SALESRL_EMBEDDING_BACKEND", "hashing")
+    monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "cache"))

@@ -17,24 +17,18 @@ from salesrl.agent.pipeline import parse_overrides, train_agent
 from salesrl.conversation import Conversation, DataError, Outcome, Role, Turn
 from salesrl.synth import generate
 
-TINY = dict(ensemble_size=1, ppo_steps=256, n_envs=2, n_steps=128, ppo_batch_size=64,
-            ppo_epochs=1, critic_prefit_epochs=1, ws_epochs=3, retrieval_max_rows=500)
+pytestmark = pytest.mark.usefixtures("hashing_env")
 HASH = {"dim": 32}
 
 
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("SALESRL_EMBEDDING_BACKEND", "hashing")
-    monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[SalesAgent, Path, Path]:
+def saved(tmp_path_factory: pytest.TempPathFactory,
+          tiny_training: dict) -> tuple[SalesAgent, Path, Path]:
     root = tmp_path_factory.mktemp("api")
     cache = root / "cache.sqlite"
-    model = train_agent(generate(40, 3), preset="fast", embedding="hashing", overrides=TINY,
-                        out=root / "model", cache_path=cache, backend_options=HASH,
-                        confidence_folds=2, guide_steps=200)
+    model = train_agent(generate(40, 3), preset="fast", embedding="hashing",
+                        overrides=tiny_training, out=root / "model", cache_path=cache,
+                        backend_options=HASH, confidence_folds=2, guide_steps=200)
     return model, root / "model", cache
 
 
@@ -144,12 +138,12 @@ def test_session_serialises_and_continues(saved: tuple, call: Conversation) -> N
 
 
 def test_lexical_agent_session_matches_predict(tmp_path_factory: pytest.TempPathFactory,
-                                              call: Conversation) -> None:
+                                              call: Conversation, tiny_training: dict) -> None:
     root = tmp_path_factory.mktemp("lex")
     cache = root / "cache.sqlite"
     # the turn-aware stacking calibrator too: it reads the lexical column and the turn count
     model = train_agent(generate(40, 4), preset="fast", embedding="hashing",
-                        overrides={**TINY, "calibration": "stack_turn",
+                        overrides={**tiny_training, "calibration": "stack_turn",
                                    "calibration_by_turn": True},
                         out=root / "model", cache_path=cache, backend_options=HASH,
                         lexical=True, confidence_folds=0, guide=False)

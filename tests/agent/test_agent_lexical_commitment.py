@@ -19,14 +19,7 @@ from salesrl.agent.pipeline import train_agent
 from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
 from salesrl.features.signals.commitment import COMMITMENT_NAMES
 
-TINY = dict(ensemble_size=1, ppo_steps=256, n_envs=2, n_steps=128, ppo_batch_size=64,
-            ppo_epochs=1, critic_prefit_epochs=1, ws_epochs=3, retrieval_max_rows=500)
-
-
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("SALESRL_EMBEDDING_BACKEND", "hashing")
-    monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("hashing_env")
 
 
 def _convs(n: int, seed: int, prefix: str = "c") -> list[Conversation]:
@@ -108,10 +101,11 @@ def test_presets_switch_it_on_for_small_data_only() -> None:
     assert not TrainConfig.from_dict(old).lexical_commitment
 
 
-def test_agent_session_matches_batch_with_commitment(tmp_path: Path) -> None:
+def test_agent_session_matches_batch_with_commitment(tmp_path: Path,
+                                                     tiny_training: dict) -> None:
     convs = _convs(40, 4)
     model = train_agent(convs, preset="fast", embedding="hashing",
-                        overrides={**TINY, "lexical_commitment": True}, out=tmp_path / "m",
+                        overrides={**tiny_training, "lexical_commitment": True}, out=tmp_path / "m",
                         cache_path=tmp_path / "c.sqlite", backend_options={"dim": 32},
                         lexical=True, confidence_folds=0, guide=False)
     assert model.lexical is not None and model.lexical.commitment

@@ -14,23 +14,17 @@ from salesrl.agent.pipeline import train_agent
 from salesrl.conversation import Conversation, DataError, Metadata
 from salesrl.synth import generate
 
-TINY = dict(ensemble_size=1, ppo_steps=256, n_envs=2, n_steps=128, ppo_batch_size=64,
-            ppo_epochs=1, critic_prefit_epochs=1, ws_epochs=3, retrieval_max_rows=500)
+pytestmark = pytest.mark.usefixtures("hashing_env")
 HASH = {"dim": 32}
 
 
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("SALESRL_EMBEDDING_BACKEND", "hashing")
-    monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[SalesAgent, Path, Path]:
+def saved(tmp_path_factory: pytest.TempPathFactory,
+          tiny_training: dict) -> tuple[SalesAgent, Path, Path]:
     root = tmp_path_factory.mktemp("ctx")
     cache = root / "cache.sqlite"
     model = train_agent(generate(60, 5), preset="fast", embedding="hashing",
-                        overrides={**TINY, "context_prior": True}, out=root / "model",
+                        overrides={**tiny_training, "context_prior": True}, out=root / "model",
                         cache_path=cache, backend_options=HASH, lexical=True,
                         confidence_folds=2, guide=False)
     return model, root / "model", cache

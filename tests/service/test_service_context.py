@@ -15,26 +15,19 @@ from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
 from salesrl.service import Settings, create_app
 from salesrl.service.agent_engine import AgentEngine
 
-TINY = dict(ensemble_size=1, ppo_steps=256, n_envs=2, n_steps=128, ppo_batch_size=64,
-            ppo_epochs=1, critic_prefit_epochs=1, ws_epochs=3, retrieval_max_rows=500,
-            context_prior=True)
+pytestmark = pytest.mark.usefixtures("hashing_env")
 TURNS = [Turn(role=Role(r), text=t) for r, t in DIALOGUE]
 META = {"rep_id": "rep-008", "industry": "healthcare", "extra": {"persona": "analytical"}}
 
 
-@pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("SALESRL_EMBEDDING_BACKEND", "hashing")
-    monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture(scope="module")
-def agent(tmp_path_factory: pytest.TempPathFactory) -> SalesAgent:
+def agent(tmp_path_factory: pytest.TempPathFactory, tiny_training: dict) -> SalesAgent:
     from salesrl.agent.pipeline import train_agent
     from salesrl.synth import generate
 
     root = tmp_path_factory.mktemp("ctx-engine")
-    return train_agent(generate(60, 5), preset="fast", embedding="hashing", overrides=TINY,
+    return train_agent(generate(60, 5), preset="fast", embedding="hashing",
+                       overrides={**tiny_training, "context_prior": True},
                        cache_path=root / "cache.sqlite", backend_options={"dim": 32},
                        out=root / "model", confidence_folds=0, guide=False)
 
