@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from salesrl.agent import ConversionAgent, ObsLayout
-from salesrl.agent.lexical import LexicalEvidence, cross_fit
+from salesrl.agent.lexical import LexicalEvidence, choose_C, cross_fit
 from salesrl.agent.predictor import AgentPredictor
 from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
 
@@ -80,14 +80,16 @@ def _encode(conv: Conversation) -> np.ndarray:
 def test_agent_uses_and_saves_the_lexical_column(tiny, tmp_path: Path) -> None:
     layout = ObsLayout(state_dim=2, window=2, turn_dim=1)
     train, test = _convs(120, 3), _convs(40, 4, prefix="t")
-    pred = AgentPredictor(_encode, layout, tiny(use_ppo=False, retrieval=False),
+    pred = AgentPredictor(_encode, layout, tiny(use_ppo=False, retrieval=False,
+                                                lexical_Cs=(0.3, 3.0)),
                           lexical=True, adversarial_fraction=0.1).fit(train)
     assert pred.agent_.input_layout_.extra_dim == 1
+    assert set(pred.agent_.lexical_.C_scores_) == {0.3, 3.0}  # the config's grid was searched
     p = pred.predict_proba(test)
     y = np.array([c.label for c in test])
     assert roc_auc_score(y, p) > 0.8  # only the lexical column can tell the classes apart
     loaded = ConversionAgent.load(pred.agent_.save(tmp_path / "model"))
-    assert loaded.lexical_ is not None
+    assert loaded.lexical_ is not None and loaded.lexical_.C == pred.agent_.lexical_.C
     rows = np.stack([loaded.lexical_rows(c, _encode(c))[-1] for c in test])
     assert np.allclose(loaded.predict_proba_rows(rows), p, atol=1e-5)
     assert not list(tmp_path.rglob("*.pkl"))
@@ -103,3 +105,33 @@ def test_chunked_counts_give_the_same_model(monkeypatch) -> None:
     assert np.allclose(whole.coef_, chunked.coef_, atol=1e-6)
     for a, b in zip(whole.logits(convs), chunked.logits(convs), strict=True):
         assert np.allclose(a, b, atol=1e-5)
+
+
+def test_choose_C_prefers_strong_regularisation_on_noise_and_reports_held_out_loss() -> None:
+    convs = _convs(200, 3)
+    rng = np.random.default_rng(0)
+    for c in convs:  # labels unrelated to the words: the weakest penalty over-fits most
+        c.outcome = Outcome.CONVERTED if rng.random() < 0.5 else Outcome.NOT_CONVERTED
+    chosen, scores = choose_C(convs, (0.01, 1.0, 100.0), n_splits=4, seed=0, min_df=1)
+    assert set(scores) == {0.01, 1.0, 100.0}
+    assert chosen == 0.01 and scores[0.01] < scores[100.0]
+    # on informative words the search moves away from the strongest penalty
+    chosen, _ = choose_C(_convs(200, 4), (0.001, 1.0), n_splits=4, seed=0, min_df=1)
+    assert chosen == 1.0
+
+
+def test_choose_C_uses_only_the_folds_it_needs() -> None:
+    convs = _convs(120, 5)
+    few = choose_C(convs, (0.1, 1.0), n_splits=4, seed=0, min_heldout=30, min_df=1)[1]
+    all_ = choose_C(convs, (0.1, 1.0), n_splits=4, seed=0, min_heldout=10_000, min_df=1)[1]
+    assert few != all_  # one fold of 30 against all four folds
+
+
+def test_cross_fit_with_Cs_keeps_the_choice_through_save_and_load() -> None:
+    convs = _convs(120, 6)
+    full, oof, _ = cross_fit(convs, n_splits=4, seed=0, Cs=(0.01, 3.0), min_df=1)
+    assert full.C in (0.01, 3.0) and set(full.C_scores_) == {0.01, 3.0}
+    assert min(full.C_scores_, key=full.C_scores_.__getitem__) == full.C
+    params = json.loads(json.dumps(full.params()))
+    back = LexicalEvidence.from_arrays(params, full.to_arrays())
+    assert back.C == full.C and back.C_scores_ == full.C_scores_

@@ -20,12 +20,16 @@ CalibrationMethod = Literal["auto", "temperature", "platt", "stack", "platt_turn
                             "none"]
 
 
+#: L2 strengths the lexical column chooses from by held-out log loss (``small`` / ``large``):
+#: PersuasionForGood's dialogues want C=3, 20,000 synthetic calls C=0.1-0.3 (BENCHMARKS.md)
+LEXICAL_CS: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0)
+
 #: what the ``small`` preset changes in ``fast`` (see :meth:`TrainConfig.preset`)
 #: (``linear_base`` on: PersuasionForGood figures with and without it in BENCHMARKS.md)
 SMALL_DATA_OVERRIDES: dict[str, Any] = dict(
     state_hidden=(16,), gru_hidden=8, pi_arch=(16,), vf_arch=(16,), dropout=0.5,
     ws_weight_decay=0.1, ws_lr=3e-4, curriculum=False, adaptive_lr=False, linear_base=True,
-    lexical_commitment=True, calibration_by_turn=True)
+    lexical_commitment=True, calibration_by_turn=True, lexical_Cs=LEXICAL_CS)
 
 #: what the ``large`` preset changes in ``fast``: a training budget that does not grow with the
 #: data (rows per warm-start epoch, critic rows, early-stopping rows, linear-base rows,
@@ -35,7 +39,7 @@ SMALL_DATA_OVERRIDES: dict[str, Any] = dict(
 LARGE_DATA_OVERRIDES: dict[str, Any] = dict(
     ws_max_rows=40_000, critic_max_rows=20_000, val_max_conversations=2000,
     shared_rows=True, linear_max_rows=60_000, adversarial_max=2000, linear_base=True,
-    calibration_by_turn=True)
+    calibration_by_turn=True, lexical_Cs=LEXICAL_CS)
 
 
 @dataclass
@@ -109,6 +113,7 @@ class TrainConfig:
     compress_turn_dim: int = 0  # PCA of the window's turn vectors to this many (0: off)
     conversation_weight: bool = False  # warm start: each conversation's rows weigh 1 in all
     lexical_commitment: bool = False  # the lexical column also reads stated-intent signals
+    lexical_Cs: tuple[float, ...] = ()  # L2 strengths the lexical column picks from (empty: 3)
     # large-data budget (0 / False: off, the size-proportional recipe of older artifacts)
     ws_max_rows: int = 0  # rows drawn per warm-start epoch (bounds its gradient steps)
     critic_max_rows: int = 0  # rows of the critic pre-fit (a random sample)

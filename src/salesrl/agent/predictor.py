@@ -138,7 +138,8 @@ class AgentPredictor(ConversionPredictor):
         if self.lexical:
             lexical, oof, adv_z = cross_fit(convs, self.lexical_folds, cfg.seed,
                                             extra=extra if adv is not None else (),
-                                            commitment=cfg.lexical_commitment)
+                                            commitment=cfg.lexical_commitment,
+                                            Cs=tuple(cfg.lexical_Cs))
             eps = self._with_column(eps, oof)
             if adv is not None:
                 adv = self._with_column(adv, adv_z)
