@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import salesrl.cli.ablate as ablate_cmd
 from salesrl.agent.ablation import VARIANTS, _column_maps, agent_factories
+from salesrl.agent.predictor import preset_for
 from salesrl.conversation import Conversation, Outcome, Role, Turn, write_jsonl
 from salesrl.features.tracker import StateBuilder
 
@@ -80,6 +81,7 @@ def test_ablate_cli_runs_variants_on_the_same_folds(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert list(report["models"]) == chosen
     assert report["protocol"]["n_splits"] == 2
+    assert report["protocol"]["preset"] == preset_for(30) == "small"  # as the registered agent
     for entry in report["models"].values():
         assert entry["prefix"]["1.0"]["auc"] is not None
     assert "Ablations" in result.output and "variant(s)" in result.output
@@ -94,3 +96,14 @@ def test_ablate_cli_rejects_unknown_variant(tmp_path: Path) -> None:
     result = CliRunner().invoke(shell, ["ablate", "--data", str(data), "--variant", "nope"])
     assert result.exit_code != 0
     assert "nope" in result.output and "Traceback" not in result.output
+
+
+def test_ablate_cli_rejects_unknown_preset(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.jsonl"
+    write_jsonl(_convs(10), data)
+    shell = typer.Typer()
+    shell.command("ablate")(ablate_cmd.ablate)
+    shell.command("noop")(lambda: None)
+    result = CliRunner().invoke(shell, ["ablate", "--data", str(data), "--preset", "huge"])
+    assert result.exit_code != 0
+    assert "huge" in result.output and "large" in result.output

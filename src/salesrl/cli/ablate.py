@@ -44,8 +44,9 @@ def ablate(
     folds: Annotated[int, typer.Option("--folds", min=2, help="Number of folds.")] = 5,
     repeats: Annotated[int, typer.Option("--repeats", min=1, help="Repeats of the split.")] = 1,
     preset: Annotated[str, typer.Option(
-        "--preset", help="Agent preset: auto (small below 5,000 training conversations, else "
-        "fast), fast, small or default.")] = "auto",
+        "--preset", help="Agent preset: auto (as the registered agent: small below 5,000 "
+        "conversations, large from 10,000, else fast), fast, small, large or default.")
+    ] = "auto",
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", help="Only these variants (repeatable); default: all.")] = None,
     test: Annotated[Path | None, typer.Option(
@@ -60,13 +61,12 @@ def ablate(
 ) -> None:
     """Score the agent with one piece removed at a time, and basic ML, on the same folds."""
     from salesrl.agent.ablation import VARIANTS, agent_factories
-    from salesrl.agent.predictor import SMALL_DATA
+    from salesrl.agent.predictor import preset_for
     from salesrl.evaluation.report import write_json
 
-    if preset not in ("auto", "fast", "small", "default"):
-        raise typer.BadParameter(f"unknown preset {preset!r}; choose auto, fast, small or "
-                                 "default",
-                                 param_hint="'--preset'")
+    if preset not in ("auto", "fast", "small", "large", "default"):
+        raise typer.BadParameter(f"unknown preset {preset!r}; choose auto, fast, small, large "
+                                 "or default", param_hint="'--preset'")
     overrides: dict[str, Any] = {}
     for item in override or []:
         key, sep, raw = item.partition("=")
@@ -78,7 +78,7 @@ def ablate(
             overrides[key.strip()] = raw
     conversations = read_jsonl(data, require_outcome=True)
     if preset == "auto":
-        preset = "small" if len(conversations) < SMALL_DATA else "fast"
+        preset = preset_for(len(conversations))
     try:
         factories = agent_factories(preset, variant or None, overrides=overrides)
     except ValueError as err:
