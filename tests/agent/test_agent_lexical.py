@@ -135,3 +135,8 @@ def test_cross_fit_with_Cs_keeps_the_choice_through_save_and_load() -> None:
     params = json.loads(json.dumps(full.params()))
     back = LexicalEvidence.from_arrays(params, full.to_arrays())
     assert back.C == full.C and back.C_scores_ == full.C_scores_
+
+
+def test_cross_fit_with_one_C_uses_it() -> None:
+    full, _, _ = cross_fit(_convs(40, 7), n_splits=2, seed=0, Cs=(0.5,), min_df=1)
+    assert full.C == 0.5 and full.C_scores_ == {}

@@ -284,11 +284,13 @@ def cross_fit(conversations: Sequence[Conversation], n_splits: int = 5, seed: in
     of the fold model that did not see its source conversation (``metadata.extra['late_from']``
     or ``['source']``), so no training row carries an in-sample logit. With two or more
     ``Cs`` the strength is first chosen by :func:`choose_C` (kept as ``C_scores_`` on the
-    returned model).
+    returned model); one ``C`` is used as it is.
     """
     scores: dict = {}
     if len(Cs) >= 2:
         params["C"], scores = choose_C(conversations, Cs, n_splits, seed, **params)
+    elif len(Cs) == 1:
+        params["C"] = float(Cs[0])
     full, oof, extra_z = cross_fit_logits(lambda: LexicalEvidence(**params), conversations,
                                           n_splits, seed, extra)
     full.C_scores_ = scores
