@@ -107,17 +107,27 @@ def test_chunked_counts_give_the_same_model(monkeypatch) -> None:
         assert np.allclose(a, b, atol=1e-5)
 
 
-def test_choose_C_prefers_strong_regularisation_on_noise_and_reports_held_out_loss() -> None:
+def test_choose_C_scores_the_logit_after_rescaling() -> None:
     convs = _convs(200, 3)
     rng = np.random.default_rng(0)
-    for c in convs:  # labels unrelated to the words: the weakest penalty over-fits most
+    for c in convs:  # labels unrelated to the words: a weak penalty gives over-confident logits
         c.outcome = Outcome.CONVERTED if rng.random() < 0.5 else Outcome.NOT_CONVERTED
+    y_rows = np.concatenate([np.full(len(c.turns), c.label) for c in convs])
+    p = y_rows.mean()
+    base_rate_loss = -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    loose = LexicalEvidence(C=100.0, min_df=1).fit(convs[:100])
+    z = np.concatenate(loose.logits(convs[100:]))
+    y = np.concatenate([np.full(len(c.turns), c.label) for c in convs[100:]])
+    raw = float(np.logaddexp(0.0, np.where(y > 0, -z, z)).mean())
+    assert raw > base_rate_loss + 0.03  # unscaled, the loose model is worse than the base rate
     chosen, scores = choose_C(convs, (0.01, 1.0, 100.0), n_splits=4, seed=0, min_df=1)
     assert set(scores) == {0.01, 1.0, 100.0}
-    assert chosen == 0.01 and scores[0.01] < scores[100.0]
-    # on informative words the search moves away from the strongest penalty
-    chosen, _ = choose_C(_convs(200, 4), (0.001, 1.0), n_splits=4, seed=0, min_df=1)
-    assert chosen == 1.0
+    # rescaled (a z + b fitted on the held-out rows), no candidate is worse than the base rate
+    assert all(v <= base_rate_loss + 1e-6 for v in scores.values())
+    assert chosen == min(scores, key=scores.__getitem__)
+    # on informative words the weak penalty ranks better than a near-zero model
+    chosen, scores = choose_C(_convs(200, 5), (0.001, 1.0), n_splits=4, seed=0, min_df=1)
+    assert chosen == 1.0 and scores[1.0] < scores[0.001]
 
 
 def test_choose_C_uses_only_the_folds_it_needs() -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 
@@ -241,15 +242,21 @@ class LexicalEvidence:
 
 def choose_C(conversations: Sequence[Conversation], Cs: Sequence[float], n_splits: int = 5,
              seed: int = 0, min_heldout: int = 2000, **params: Any) -> tuple[float, dict]:
-    """The L2 strength ``C`` of the lowest held-out log loss, and the loss of each candidate.
+    """The L2 strength ``C`` of the lowest held-out log loss after rescaling, and the loss of
+    each candidate.
 
-    The loss is averaged over every turn's row of held-out conversations (the rows the agent
-    reads). Folds are those of :func:`cross_fit` (stratified, same ``seed``); only as many
-    are used as it takes to hold out ``min_heldout`` conversations (all five on a thousand
-    dialogues, one from ten thousand on), so the search costs ``len(Cs)`` fits on large
-    data. Why: the strength that suits a thousand real dialogues (``C=3`` on
-    PersuasionForGood) over-fits twenty thousand templated calls, where ``C=0.1-0.3`` gives a
-    lower held-out Brier (BENCHMARKS.md, "The agent").
+    The agent reads the column through models that fit its scale (the linear base's stack,
+    the network, the calibrator), so what matters is how well the logit *ranks and separates*
+    conversations, not its raw scale: each candidate's held-out logits ``z`` (every turn's row
+    of the held-out conversations, the rows the agent reads) are scored by the log loss of
+    ``sigmoid(a z + b)`` with ``a, b`` fitted on those rows (Platt, 1999). On
+    PersuasionForGood the raw log loss picks C=1 and the agent then loses 0.004 AUC on full
+    dialogues against C=3 (BENCHMARKS.md, "The agent"). Folds are those of :func:`cross_fit`
+    (stratified, same ``seed``); only as many are used as it takes to hold out
+    ``min_heldout`` conversations (all five on a thousand dialogues, one from ten thousand
+    on), so the search costs ``len(Cs)`` fits on large data. Why search at all: the strength
+    that suits a thousand real dialogues (C=3) over-fits twenty thousand templated calls,
+    where C=0.1-0.3 gives a lower held-out Brier.
     """
     convs = [c for c in conversations if c.converted is not None and len(c.turns)]
     y = np.array([c.label for c in convs], dtype=int)
@@ -258,20 +265,22 @@ def choose_C(conversations: Sequence[Conversation], Cs: Sequence[float], n_split
         return float(Cs[0]) if len(Cs) else LexicalEvidence().C, {}
     use = min(k, max(1, -(-min_heldout * k // len(convs))))  # ceil(min_heldout / fold size)
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    losses = {float(C): 0.0 for C in Cs}
-    n_rows = 0
+    held_z: dict[float, list[np.ndarray]] = {float(C): [] for C in Cs}
+    held_y: list[np.ndarray] = []
     for f, (tr, te) in enumerate(skf.split(np.zeros(len(y)), y)):
         if f >= use:
             break
         held = [convs[i] for i in te]
-        yt = np.concatenate([np.full(len(c.turns), c.label, dtype=float) for c in held])
-        n_rows += len(yt)
-        for C in losses:
+        held_y.append(np.concatenate([np.full(len(c.turns), c.label) for c in held]))
+        for C, zs in held_z.items():
             model = LexicalEvidence(**{**params, "C": C}).fit([convs[i] for i in tr])
-            z = np.concatenate(model.logits(held)).astype(np.float64)
-            # log loss of sigmoid(z), summed: log(1 + e^-z) for sales, log(1 + e^z) otherwise
-            losses[C] += float(np.logaddexp(0.0, np.where(yt > 0, -z, z)).sum())
-    scores = {C: v / n_rows for C, v in losses.items()}
+            zs.append(np.concatenate(model.logits(held)).astype(np.float64))
+    yt = np.concatenate(held_y)
+    scores = {}
+    for C, zs in held_z.items():
+        z = np.concatenate(zs)[:, None]
+        platt = LogisticRegression(C=1e6, max_iter=1000).fit(z, yt)
+        scores[C] = float(log_loss(yt, platt.predict_proba(z)[:, 1], labels=[0, 1]))
     return min(scores, key=scores.__getitem__), scores
 
 
