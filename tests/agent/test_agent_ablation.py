@@ -87,23 +87,16 @@ def test_ablate_cli_runs_variants_on_the_same_folds(tmp_path: Path) -> None:
     assert "Ablations" in result.output and "variant(s)" in result.output
 
 
-def test_ablate_cli_rejects_unknown_variant(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("option", "value", "named"), [("--variant", "nope", "nope"),
+                                                      ("--preset", "huge", "large")])
+def test_ablate_cli_rejects_unknown_variant_or_preset(tmp_path: Path, option: str, value: str,
+                                                       named: str) -> None:
     data = tmp_path / "tiny.jsonl"
     write_jsonl(_convs(10), data)
     shell = typer.Typer()
     shell.command("ablate")(ablate_cmd.ablate)
     shell.command("noop")(lambda: None)
-    result = CliRunner().invoke(shell, ["ablate", "--data", str(data), "--variant", "nope"])
+    result = CliRunner().invoke(shell, ["ablate", "--data", str(data), option, value])
     assert result.exit_code != 0
-    assert "nope" in result.output and "Traceback" not in result.output
-
-
-def test_ablate_cli_rejects_unknown_preset(tmp_path: Path) -> None:
-    data = tmp_path / "tiny.jsonl"
-    write_jsonl(_convs(10), data)
-    shell = typer.Typer()
-    shell.command("ablate")(ablate_cmd.ablate)
-    shell.command("noop")(lambda: None)
-    result = CliRunner().invoke(shell, ["ablate", "--data", str(data), "--preset", "huge"])
-    assert result.exit_code != 0
-    assert "huge" in result.output and "large" in result.output
+    assert value in result.output and named in result.output
+    assert "Traceback" not in result.output
