@@ -7,8 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from salesrl.agent import ConversionAgent, Episodes, TrainConfig
+from salesrl.agent import ConversionAgent, Episodes, ObsLayout, TrainConfig
 from salesrl.agent.toy import make_toy_episodes
+from salesrl.conversation import Conversation, Role
 
 
 def tiny_config(**overrides: object) -> TrainConfig:
@@ -24,6 +25,20 @@ def tiny_config(**overrides: object) -> TrainConfig:
 def tiny() -> Callable[..., TrainConfig]:
     """:func:`tiny_config` for tests that build their own configuration."""
     return tiny_config
+
+
+def blind_rows(conv: Conversation) -> np.ndarray:
+    """A stand-in tracker that knows nothing about the words: turn index and role only
+    (``ObsLayout(state_dim=2, window=2, turn_dim=1)``), so only an extra column can help."""
+    t = np.arange(len(conv.turns), dtype=np.float32)[:, None]
+    rep = np.array([[t.role == Role.REP] for t in conv.turns], dtype=np.float32)
+    return ObsLayout.pack(np.concatenate([t, rep], axis=1), rep, window=2)
+
+
+@pytest.fixture(scope="session")
+def blind_encode() -> Callable[[Conversation], np.ndarray]:
+    """:func:`blind_rows` for tests of the lexical and context columns."""
+    return blind_rows
 
 
 @pytest.fixture(scope="session")

@@ -70,17 +70,11 @@ def test_arrays_and_json_round_trip() -> None:
         assert np.allclose(a, b, atol=1e-6)
 
 
-def _encode(conv: Conversation) -> np.ndarray:
-    """A stand-in tracker that knows nothing about the words: turn index and role only."""
-    t = np.arange(len(conv.turns), dtype=np.float32)[:, None]
-    rep = np.array([[t.role == Role.REP] for t in conv.turns], dtype=np.float32)
-    return ObsLayout.pack(np.concatenate([t, rep], axis=1), rep, window=2)
-
-
-def test_agent_uses_and_saves_the_lexical_column(tiny, tmp_path: Path) -> None:
+def test_agent_uses_and_saves_the_lexical_column(blind_encode, tiny,
+                                                tmp_path: Path) -> None:
     layout = ObsLayout(state_dim=2, window=2, turn_dim=1)
     train, test = _convs(120, 3), _convs(40, 4, prefix="t")
-    pred = AgentPredictor(_encode, layout, tiny(use_ppo=False, retrieval=False,
+    pred = AgentPredictor(blind_encode, layout, tiny(use_ppo=False, retrieval=False,
                                                 lexical_Cs=(0.3, 3.0)),
                           lexical=True, adversarial_fraction=0.1).fit(train)
     assert pred.agent_.input_layout_.extra_dim == 1
@@ -90,7 +84,7 @@ def test_agent_uses_and_saves_the_lexical_column(tiny, tmp_path: Path) -> None:
     assert roc_auc_score(y, p) > 0.8  # only the lexical column can tell the classes apart
     loaded = ConversionAgent.load(pred.agent_.save(tmp_path / "model"))
     assert loaded.lexical_ is not None and loaded.lexical_.C == pred.agent_.lexical_.C
-    rows = np.stack([loaded.lexical_rows(c, _encode(c))[-1] for c in test])
+    rows = np.stack([loaded.lexical_rows(c, blind_encode(c))[-1] for c in test])
     assert np.allclose(loaded.predict_proba_rows(rows), p, atol=1e-5)
     assert not list(tmp_path.rglob("*.pkl"))
 

@@ -111,17 +111,11 @@ def test_arrays_and_json_round_trip() -> None:
     assert np.allclose(prior.logit_of(md), back.logit_of(md))
 
 
-def _encode(conv: Conversation) -> np.ndarray:
-    """A stand-in tracker that knows nothing useful: turn index and role only."""
-    t = np.arange(len(conv.turns), dtype=np.float32)[:, None]
-    rep = np.array([[t.role == Role.REP] for t in conv.turns], dtype=np.float32)
-    return ObsLayout.pack(np.concatenate([t, rep], axis=1), rep, window=2)
-
-
-def test_agent_uses_and_saves_the_context_column(tiny, tmp_path: Path) -> None:
+def test_agent_uses_and_saves_the_context_column(blind_encode, tiny,
+                                                tmp_path: Path) -> None:
     layout = ObsLayout(state_dim=2, window=2, turn_dim=1)
     train, test = _convs(240, 8), _convs(80, 9, prefix="t")
-    pred = AgentPredictor(_encode, layout, tiny(use_ppo=False, retrieval=False),
+    pred = AgentPredictor(blind_encode, layout, tiny(use_ppo=False, retrieval=False),
                           context=True, adversarial_fraction=0.1).fit(train)
     assert pred.agent_.input_layout_.extra_dim == 1
     p = pred.predict_proba(test)
@@ -133,26 +127,27 @@ def test_agent_uses_and_saves_the_context_column(tiny, tmp_path: Path) -> None:
         [test[0].metadata])[0]))) < 1e-9
     loaded = ConversionAgent.load(pred.agent_.save(tmp_path / "model"))
     assert loaded.context_ is not None
-    rows = np.stack([append_context(loaded, [c], [_encode(c)])[0][-1] for c in test])
+    rows = np.stack([append_context(loaded, [c], [blind_encode(c)])[0][-1] for c in test])
     assert np.allclose(loaded.predict_proba_rows(rows), p, atol=1e-5)
     assert not list(tmp_path.rglob("*.pkl"))
     doc = json.loads((tmp_path / "model" / "agent.json").read_text())
     assert doc["context"]["categorical"][0]["name"] == "metadata.rep_id"
 
 
-def test_no_usable_metadata_means_no_column(tiny) -> None:
+def test_no_usable_metadata_means_no_column(blind_encode, tiny) -> None:
     layout = ObsLayout(state_dim=2, window=2, turn_dim=1)
     train = [c.model_copy(update={"metadata": Metadata(channel="phone")})
              for c in _convs(60, 10)]
-    pred = AgentPredictor(_encode, layout, tiny(use_ppo=False, retrieval=False, ws_epochs=2),
+    pred = AgentPredictor(blind_encode, layout, tiny(use_ppo=False, retrieval=False, ws_epochs=2),
                           context=True, adversarial_fraction=0.0).fit(train)
     assert pred.agent_.context_ is None
     assert pred.agent_.input_layout_.extra_dim == 0
 
 
-def test_agent_saved_without_context_loads_unchanged(tiny, tmp_path: Path) -> None:
+def test_agent_saved_without_context_loads_unchanged(blind_encode, tiny,
+                                                    tmp_path: Path) -> None:
     layout = ObsLayout(state_dim=2, window=2, turn_dim=1)
-    pred = AgentPredictor(_encode, layout, tiny(use_ppo=False, retrieval=False, ws_epochs=2),
+    pred = AgentPredictor(blind_encode, layout, tiny(use_ppo=False, retrieval=False, ws_epochs=2),
                           adversarial_fraction=0.0).fit(_convs(60, 11))
     path = pred.agent_.save(tmp_path / "old")
     doc = json.loads((path / "agent.json").read_text())
@@ -161,7 +156,8 @@ def test_agent_saved_without_context_loads_unchanged(tiny, tmp_path: Path) -> No
     loaded = ConversionAgent.load(path)
     assert loaded.context_ is None
     conv = _convs(3, 12)[0]
-    assert np.array_equal(append_context(loaded, [conv], [_encode(conv)])[0], _encode(conv))
+    rows = blind_encode(conv)
+    assert np.array_equal(append_context(loaded, [conv], [rows])[0], rows)
 
 
 def test_ablation_full_has_context_and_no_context_has_not(monkeypatch, tmp_path: Path) -> None:
