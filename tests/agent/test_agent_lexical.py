@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from salesrl.agent import ConversionAgent, ObsLayout
-from salesrl.agent.lexical import LexicalEvidence, choose_C, cross_fit
+from salesrl.agent.crossfit import cross_fit_logits
+from salesrl.agent.lexical import LexicalEvidence, TurnCounts, choose_C, cross_fit
 from salesrl.agent.predictor import AgentPredictor
 from salesrl.conversation import Conversation, Metadata, Outcome, Role, Turn
 
@@ -99,6 +101,49 @@ def test_chunked_counts_give_the_same_model(monkeypatch) -> None:
     assert np.allclose(whole.coef_, chunked.coef_, atol=1e-6)
     for a, b in zip(whole.logits(convs), chunked.logits(convs), strict=True):
         assert np.allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_shared_counts_give_the_same_model(min_df: int) -> None:
+    convs = _convs(80, 8)
+    for c in convs[::7]:  # words no other call uses, so a subset's vocabulary is smaller
+        c.turns.append(Turn(role=Role.CUSTOMER, text=f"unusual{c.id} word{c.id} {c.id}x"))
+    counts = TurnCounts.build(convs, (1, 2))
+    assert counts is not None
+    fit_on, held, new = convs[:50], convs[50:], _convs(10, 9, prefix="n")
+    own = LexicalEvidence(min_df=min_df).fit(fit_on)
+    shared = LexicalEvidence(min_df=min_df).share_counts(counts).fit(fit_on)
+    assert shared.params()["vocabulary"] == own.params()["vocabulary"]
+    assert len(own.params()["vocabulary"]) < len(counts.terms)
+    assert np.allclose(shared.coef_, own.coef_, atol=1e-8)
+    for group in (held, new):  # held: read from the shared counts; new: tokenised
+        for a, b in zip(own.logits(group), shared.logits(group), strict=True):
+            assert np.allclose(a, b, atol=1e-6)
+
+
+def test_cross_fit_tokenises_once_and_matches_separate_fits(monkeypatch) -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    convs, extra = _convs(90, 10), _convs(6, 11, prefix="x")
+    for i, c in enumerate(extra):
+        c.metadata.extra = {"source": convs[i].id}
+    calls = {"transform": 0, "fit": 0}
+    for name in calls:
+        original = getattr(CountVectorizer, name)
+
+        def spy(self, *args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(CountVectorizer, name, spy)
+    full, oof, extra_z = cross_fit(convs, n_splits=3, seed=0, extra=extra, Cs=(0.5, 2.0),
+                                   min_df=1)
+    assert calls == {"transform": 0, "fit": 0}  # one fit_transform over calls + extra
+    plain = cross_fit_logits(lambda: LexicalEvidence(C=full.C, min_df=1), convs, 3, 0, extra)
+    assert plain[0].params()["vocabulary"] == full.params()["vocabulary"]
+    for a, b in zip(plain[1] + plain[2], oof + extra_z, strict=True):
+        assert np.allclose(a, b, atol=1e-6)
+    assert [len(z) for z in full.logits(extra)] == [len(c.turns) for c in extra]
 
 
 def test_choose_C_scores_the_logit_after_rescaling() -> None:
