@@ -149,3 +149,17 @@ def test_turn_aware_stack_reads_both_extra_and_turns() -> None:
     assert len(cal.extra_weights) == 1 and len(cal.turn_weights) == 2
     assert set(cal.cv_brier) == {"none", "temperature", "platt", "stack", "platt_turn",
                                  "stack_turn"}
+
+
+def test_retrieval_near_ties_do_not_depend_on_float_noise() -> None:
+    """Many training prefixes share one state (the same opening line): which of them are the
+    k nearest must not follow the 1e-7 noise of a matrix product, or a query would get other
+    features alone than in a batch."""
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=8)
+    x = np.vstack([base + 1e-7 * rng.normal(size=(60, 8)), rng.normal(size=(200, 8))])
+    y = np.concatenate([np.arange(60) % 2, rng.integers(0, 2, 200)]).astype(float)
+    idx = RetrievalIndex(k=10, proj_dim=0, metric="cosine").fit(x, y)
+    feats = np.stack([idx.transform(base + 1e-7 * rng.normal(size=(1, 8)))[0]
+                      for _ in range(20)])
+    np.testing.assert_allclose(feats, np.repeat(feats[:1], 20, axis=0), atol=1e-5)

@@ -13,10 +13,12 @@ time the query conversation is not in the index and nothing needs masking.
 
 Search is exact and brute force: projected, L2-normalised vectors and one matrix multiply per
 query chunk. The index holds at most ``max_rows`` rows of ``proj_dim`` (<= 32) floats, so a
-query costs well under a millisecond, results are deterministic, and masking a whole
+query costs well under a millisecond, and masking a whole
 conversation is one boolean mask. sklearn's ``NearestNeighbors`` (or an ANN library) cannot
 exclude a group of rows, so it would need ``k + longest conversation`` neighbours per query and
-a filter afterwards, for no speed gain at this size.
+a filter afterwards, for no speed gain at this size. Neighbours are ranked on similarities
+rounded to ``1 / ROUND``, so a query gets the same features alone as in a batch (the product's
+float noise, which depends on the batch, cannot reorder near-ties).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 
 N_FEATURES = 3
 FEATURE_NAMES = ("knn_mean_outcome", "knn_weighted_outcome", "knn_max_similarity")
+ROUND = 1e4  # neighbours are ranked on similarities rounded to 1 / ROUND
 
 
 class RetrievalIndex:
@@ -110,7 +113,12 @@ class RetrievalIndex:
             c = codes[lo:hi]
             if (c >= 0).any():
                 sim = np.where(c[:, None] == self.conv_codes_[None, :], -np.inf, sim)
-            top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+            # rank on similarities rounded to 1e-4: the matrix product's float noise depends
+            # on the batch (BLAS kernels), so near-ties (identical prefixes, common at turn 1)
+            # would pick other neighbours for a query alone than in a batch
+            key = np.multiply(sim, -ROUND)
+            np.rint(key, out=key)
+            top = np.argpartition(key, k - 1, axis=1)[:, :k]
             s = np.take_along_axis(sim, top, axis=1)
             y = self.labels_[top]
             valid = np.isfinite(s)
