@@ -8,8 +8,9 @@ Replays ``n`` synthetic conversations (not the training seed) turn by turn throu
 * ``add_turn``, cold: the turn's text is new to the embedding cache (embedding + state update +
   ensemble forward);
 * ``add_turn``, warm: the same turns again, embeddings served by the cache;
-* ``update + forward``: the state update and the ensemble forward with the embedding given
-  (what the agent itself costs per turn);
+* ``update + forward``: the state update (with the lexical and context columns when the model
+  has them) and the ensemble forward, the embedding given (what the agent itself costs per
+  turn);
 * the extras the model carries, each alone: the confidence tracker's update, the live
   turning-point test, and the guide (tagging the turn, then the advisor's next move).
 
@@ -51,7 +52,7 @@ def main() -> None:
         convs = generate(args.n, args.seed)
         cold, warm, core, max_diff = [], [], [], 0.0
         for c in convs:
-            s = agent.session()
+            s = agent.session(c.metadata)
             probs = []
             for t in c.turns:
                 t0 = time.perf_counter()
@@ -59,7 +60,7 @@ def main() -> None:
                 cold.append(time.perf_counter() - t0)
             max_diff = max(max_diff, float(np.abs(np.array(probs) - agent.predict(c)).max()))
         for c in convs:
-            s = agent.session()
+            s = agent.session(c.metadata)
             for t in c.turns:
                 t0 = time.perf_counter()
                 s.add(t)
@@ -68,14 +69,15 @@ def main() -> None:
         guide = agent.guide
         for c in convs:
             emb = agent.builder.embed([t.text for t in c.turns])
-            state = agent.builder.new_state()
+            session = agent.session(c.metadata)  # rows with the lexical / context columns
+            state = session.state
             tracker = agent.confidence.new_tracker() if agent.confidence is not None else None
             live = LiveTurningPoints()
             acts, roles = [], []
             for t, e in zip(c.turns, emb, strict=True):
                 t0 = time.perf_counter()
-                row = state.update(t, e)
-                p, m = agent.agent.predict_with_members(row[None, :])
+                row, full = session._rows(t, e)  # state update (+ lexical, context columns)
+                p, m = agent.agent.predict_with_members(full[None, :])
                 core.append(time.perf_counter() - t0)
                 if tracker is not None:
                     t0 = time.perf_counter()
@@ -95,6 +97,7 @@ def main() -> None:
                     advise.append(time.perf_counter() - t0)
     out = {"model": agent.model_version, "embedding": agent.embedding_backend,
            "members": len(agent.agent.members_), "lexical": agent.lexical is not None,
+           "context": agent.context is not None,
            "add_turn_cold": _pct(cold), "add_turn_warm": _pct(warm),
            "update_and_forward": _pct(core),
            "confidence_update": _pct(conf) if conf else None,
