@@ -102,13 +102,13 @@ def _check_data(conversations: Sequence[Conversation], source: str | None) -> No
                         "converted and not_converted ones", file=source, field="outcome")
 
 
-def train_agent(conversations: Sequence[Conversation], *, preset: str = "default",
+def train_agent(conversations: Sequence[Conversation], *, preset: str = "auto",
                 embedding: str = "minilm", seed: int = 0,
                 overrides: Mapping[str, Any] | None = None, out: str | Path | None = None,
                 cache_path: str | Path | None = None,
                 backend_options: Mapping[str, Any] | None = None,
-                adversarial_fraction: float = 0.2, lexical: bool = False,
-                confidence_folds: int = 3, guide: bool | None = None,
+                adversarial_fraction: float = 0.2, lexical: bool | None = None,
+                context: bool | None = None, confidence_folds: int = 3, guide: bool | None = None,
                 guide_steps: int = 8000, source: str | Path | None = None,
                 progress: Progress | None = None) -> SalesAgent:
     """Train a :class:`SalesAgent` on labelled conversations (and save it when ``out``).
@@ -116,18 +116,31 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
     Conversations with an unknown outcome or no turns are skipped; fewer than
     :data:`MIN_CONVERSATIONS` left, or one outcome only, raise :class:`DataError`.
 
+    ``preset="auto"`` is the recipe ``salesrl evaluate --model agent`` measures: the preset
+    for the data's size (:func:`~salesrl.agent.predictor.preset_for`: ``small`` below 5,000
+    conversations, ``large`` from 10,000), with the lexical column (``lexical``) and the
+    context prior (``context``, left out when the metadata say nothing) unless they are
+    turned off; any other preset leaves both off unless asked for.
+
     ``confidence_folds`` (0: none) extra agents give the out-of-fold predictions the
     confidence module is fitted on (:mod:`salesrl.confidence.agent_fit`); ``guide`` trains
     the next-move guide (tagger + offline CQL advisor, ``guide_steps`` steps) from the turns'
     act labels (None: when every turn has one; True on data without them raises).
     """
-    from salesrl.agent.predictor import AgentPredictor
+    from salesrl.agent.predictor import AgentPredictor, preset_for
 
-    cfg = TrainConfig.preset(preset, **{"seed": seed, **dict(overrides or {})})
-    cfg.validate()
     convs = [c for c in conversations if c.converted is not None and c.turns]
     src = str(source) if source is not None else None
     _check_data(convs, src)
+    requested = preset
+    if preset == "auto":  # the preset `salesrl evaluate --model agent` picks for this size
+        preset = preset_for(len(convs))
+    lexical = requested == "auto" if lexical is None else lexical
+    if context is None:
+        context = requested == "auto"
+    overrides = {"context_prior": context, **dict(overrides or {})}
+    cfg = TrainConfig.preset(preset, **{"seed": seed, **overrides})
+    cfg.validate()
     builder = StateBuilder(backend=embedding, backend_options=dict(backend_options or {}),
                            cache_path=str(cache_path or default_cache_path()))
     # AgentPredictor.fit is the one training recipe (counter-examples, lexical cross-fit);
@@ -202,8 +215,9 @@ def train_agent(conversations: Sequence[Conversation], *, preset: str = "default
                  "unique_turns": len({t.text for c in convs for t in c.turns}),
                  "conversion_rate": round(float(np.mean(labels)), 4),
                  "adversarial_conversations": n_adv},
-        "preset": preset, "overrides": {k: list(v) if isinstance(v, tuple) else v
-                                        for k, v in dict(overrides or {}).items()},
+        "preset": preset, "preset_requested": requested,
+        "overrides": {k: list(v) if isinstance(v, tuple) else v
+                      for k, v in overrides.items()},
         "seed": seed,
         "embedding": {"backend": builder.backend_name, "model_id": builder.model_id,
                       "dim": builder.embedding_dim},

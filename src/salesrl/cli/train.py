@@ -21,6 +21,7 @@ from salesrl.conversation import DataError, read_jsonl
 
 
 class Preset(StrEnum):
+    auto = "auto"
     default = "default"
     fast = "fast"
     small = "small"
@@ -48,20 +49,25 @@ def train(
     data: Annotated[Path, typer.Option("--data", help="Labelled salesrl JSONL.")],
     out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
     preset: Annotated[Preset, typer.Option(help=(
-        "Training recipe: default; fast (smaller nets, 3 members, short PPO); small (fast, "
-        "narrower and more regularised, with a linear base: up to a few thousand "
+        "Training recipe: auto (the one `salesrl evaluate --model agent` measures: small "
+        "below 5,000 conversations, fast up to 10,000, large from there, with the lexical "
+        "and context columns); default; fast (smaller nets, 3 members, short PPO); small "
+        "(fast, narrower and more regularised, with a linear base: up to a few thousand "
         "conversations); large (fast with a training budget that does not grow with the "
         "data, members sharing one copy of the rows: tens of thousands of conversations)."
-        ))] = Preset.default,
+        ))] = Preset.auto,
     embedding: Annotated[Backend, typer.Option(help="Turn embedding backend.")] = Backend.minilm,
     seed: Annotated[int, typer.Option(min=0, help="Seed of splits, members and PPO.")] = 0,
-    lexical: Annotated[bool, typer.Option(
-        help="Add the cross-fitted lexical-evidence column (role-aware TF-IDF logit).")
-    ] = False,
-    context: Annotated[bool, typer.Option(
+    lexical: Annotated[bool | None, typer.Option(
+        "--lexical/--no-lexical",
+        help="Add the cross-fitted lexical-evidence column (role-aware TF-IDF logit) "
+        "[default: with --preset auto].", show_default=False)] = None,
+    context: Annotated[bool | None, typer.Option(
+        "--context/--no-context",
         help="Add the cross-fitted context-prior column: P(sale) from each call's metadata "
-        "(rep, industry, channel, product, metadata.extra fields), never its turns; same as "
-        "--set context_prior=true.")] = False,
+        "(rep, industry, channel, product, metadata.extra fields), never its turns; left out "
+        "when the metadata say nothing [default: with --preset auto].",
+        show_default=False)] = None,
     confidence_folds: Annotated[int, typer.Option(
         min=0, help="Folds of extra agents whose out-of-fold predictions the confidence "
         "module learns from (0: no confidence module).")] = 3,
@@ -80,10 +86,9 @@ def train(
     from salesrl.agent.pipeline import parse_overrides, train_agent
 
     overrides = parse_overrides(set_ or [])
-    if context:
-        overrides["context_prior"] = True
-    try:  # bad values fail here, before any data is read
-        TrainConfig.preset(preset.value, seed=seed, **overrides).validate()
+    try:  # bad values fail here, before any data is read ("auto" resolves to one of these)
+        check = "fast" if preset is Preset.auto else preset.value
+        TrainConfig.preset(check, seed=seed, **overrides).validate()
     except (TypeError, ValueError) as exc:
         raise DataError(str(exc), field="--set") from None
     conversations = read_jsonl(data, require_outcome=True)
@@ -105,7 +110,8 @@ def train(
 
         model = train_agent(conversations, preset=preset.value, embedding=embedding.value,
                             seed=seed, overrides=overrides, out=out, source=data,
-                            lexical=lexical, confidence_folds=confidence_folds,
+                            lexical=lexical, context=context,
+                            confidence_folds=confidence_folds,
                             guide=guide, guide_steps=guide_steps, progress=tick)
         for tid in tasks.values():  # close the last stage
             task = bars.tasks[tid]
@@ -114,7 +120,10 @@ def train(
     d, s = card["data"], card["seconds"]
     console.print(
         f"Trained on {d['conversations']:,} conversations ({d['turns']:,} turns, "
-        f"{d['unique_turns']:,} distinct) with preset {preset.value!r}, embedding "
+        f"{d['unique_turns']:,} distinct) with preset {card['preset']!r}"
+        f"{' (auto)' if preset is Preset.auto else ''}, lexical column "
+        f"{'on' if card['lexical'] else 'off'}, context column "
+        f"{'on' if card['context'] else 'off'}, embedding "
         f"{embedding.value!r}, {card['ensemble_size']} member(s): encoding {s['encoding']} s, "
         f"training {s['training']} s.", highlight=False, soft_wrap=True)
     if card.get("confidence"):
