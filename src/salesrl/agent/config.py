@@ -97,6 +97,9 @@ class TrainConfig:
     ensemble_size: int = 5
     bootstrap: bool = True
     ensemble_combine: Literal["logit", "prob"] = "logit"
+    # member k trains on all but fold k of ``ensemble_size`` folds (no bootstrap, no
+    # validation split); calibration reads every member's held-out fold
+    cv_members: bool = False
     # (7) balanced batches
     balance: bool = True
     balance_power: float = 1.0
@@ -181,6 +184,9 @@ class TrainConfig:
                      "linear_max_rows", "adversarial_max"):
             if getattr(self, name) < 0:
                 raise ValueError(f"TrainConfig.{name} must be >= 0 (0: no cap)")
+        if self.cv_members and self.shared_rows:
+            raise ValueError("TrainConfig.cv_members needs shared_rows off (members read "
+                             "their own fold's copy of the rows)")
         if self.linear_base and (not self.linear_Cs or min(self.linear_Cs) <= 0):
             raise ValueError("TrainConfig.linear_Cs must be positive when linear_base is on")
 

@@ -318,3 +318,16 @@ def stratified_split(episodes: Episodes, fraction: float, seed: int
         hold.extend(idx[:n_hold])
         train.extend(idx[n_hold:])
     return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(hold, dtype=np.int64))
+
+
+def stratified_folds(episodes: Episodes, k: int, seed: int) -> list[np.ndarray] | None:
+    """``k`` disjoint index arrays covering every conversation, stratified by outcome
+    (scikit-learn's ``StratifiedKFold``); None when an outcome has fewer than ``k``
+    conversations."""
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(episodes.labels)
+    if k < 2 or np.bincount(labels.astype(int), minlength=2).min() < k:
+        return None
+    split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [np.sort(held) for _, held in split.split(np.zeros(len(labels)), labels)]

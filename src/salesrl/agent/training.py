@@ -53,6 +53,12 @@ member reads (:mod:`salesrl.agent.rowtable`: tracker rows keep one turn vector p
 the whole window, and minibatches are rebuilt from it), its bootstrap resample becoming
 sampling counts instead of a copy. PPO lives in :mod:`salesrl.agent.ppo`.
 
+``cv_members`` replaces the bootstrap and the validation split by ``ensemble_size`` folds:
+member k trains on all folds but k and early-stops on fold k, and the calibrator is fitted on
+every training row, each scored by the one member that did not train on it (out-of-fold, as
+in cross-validated stacking; Wolpert 1992, "Stacked generalization"), not on a fifth of the
+data.
+
 Then retrieval features (``retrieval``, :mod:`salesrl.agent.retrieval`) and post-hoc
 calibration (``calibration``, :mod:`salesrl.agent.calibration`) on the validation split; when
 the caller's rows carry extra evidence columns (the cross-fitted lexical logit of
@@ -82,7 +88,7 @@ from torch import nn
 from salesrl.agent.calibration import Calibrator, fit_calibrator
 from salesrl.agent.compress import RowCompressor
 from salesrl.agent.config import TrainConfig
-from salesrl.agent.data import Episodes, LazyRows, ObsLayout, stratified_split
+from salesrl.agent.data import Episodes, LazyRows, ObsLayout, stratified_folds, stratified_split
 from salesrl.agent.env import (
     balance_logit_offset,
     balance_weights,
@@ -394,7 +400,11 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
                          f"{episodes.obs_dim}")
     rng = np.random.default_rng(cfg.seed)
     tr_idx = va_idx = None
-    if val_episodes is None and cfg.val_fraction > 0 and len(episodes) >= 10:
+    folds = (stratified_folds(episodes, cfg.ensemble_size, cfg.seed)
+             if cfg.cv_members and val_episodes is None else None)
+    if folds is not None:  # member k holds out fold k; calibration reads every held-out fold
+        train, val = episodes, None
+    elif val_episodes is None and cfg.val_fraction > 0 and len(episodes) >= 10:
         tr_idx, va_idx = stratified_split(episodes, cfg.val_fraction, cfg.seed)
         train, val = episodes.subset(tr_idx), episodes.subset(va_idx)
     else:
@@ -410,6 +420,13 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
                and len(val))
     val_log_turns = (np.concatenate([o[:, turn_column] for o in val.obs]).astype(np.float64)
                      if by_turn else None)  # what a turn-aware calibrator reads
+    if folds is not None:  # the same two, of the held-out folds in fold order
+        held = [episodes.obs[int(i)] for f in folds for i in f]
+        val_extra = (np.concatenate([layout.split(o)[3] for o in held], axis=0)
+                     if cfg.stack_extra and layout.extra_dim else None)
+        val_log_turns = (np.concatenate([o[:, turn_column] for o in held]).astype(np.float64)
+                         if cfg.calibration_by_turn and turn_column is not None else None)
+        del held
     compressor = None
     if cfg.compress_dim or cfg.compress_turn_dim:
         compressor = RowCompressor(cfg.compress_dim, cfg.compress_turn_dim, cfg.seed).fit(
@@ -510,8 +527,11 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
     offsets = []
     for k in range(cfg.ensemble_size):
         seed = cfg.seed + 1000 * k
-        boot = cfg.ensemble_size > 1 and cfg.bootstrap
+        boot = cfg.ensemble_size > 1 and cfg.bootstrap and folds is None
         idx = rng.choice(len(train), size=len(train), replace=True) if boot else None
+        if folds is not None:  # all but fold k; fold k is this member's early-stopping set
+            idx = np.concatenate([f for j, f in enumerate(folds) if j != k])
+            es_val = train.subset(folds[k])
         if cfg.shared_rows:
             # the bootstrap as sampling counts over the one shared row table (no copy)
             sample = np.arange(len(train)) if idx is None else idx
@@ -566,7 +586,21 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         lap(f"member_{k}")
     member_offsets = np.array(offsets, dtype=np.float64)
     calibrator = Calibrator("none")
-    if cfg.calibration != "none" and val is not None and len(val):
+    if cfg.calibration != "none" and folds is not None:
+        # out-of-fold: each held-out row scored by the one member that did not train on it
+        zs, ys, conv = [], [], []
+        for k, f in enumerate(folds):
+            vtab = table_of(train.subset(f))
+            z, base = _val_logits([members[k]], vtab, base_col, cfg.action_bound)
+            zs.append(z[:, 0] + member_offsets[k] + (base if base is not None else 0.0))
+            ys.append(vtab.y.numpy())
+            conv.append(np.repeat(f, vtab.lengths))
+        calibrator = fit_calibrator(np.concatenate(zs), np.concatenate(ys),
+                                    np.concatenate(conv), cfg.calibration, extra=val_extra,
+                                    log_turns=val_log_turns)
+        if calibrator.uses_turns:
+            calibrator.turn_column = int(turn_column)
+    elif cfg.calibration != "none" and val is not None and len(val):
         vtab = table_of(val)
         vconv = np.repeat(np.arange(len(val)), vtab.lengths)
         z, base = _val_logits(members, vtab, base_col, cfg.action_bound)
