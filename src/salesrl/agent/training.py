@@ -78,6 +78,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -413,20 +414,21 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         cfg.adversarial_rate > 0 else None
     if val is not None and len(val) and val.obs_dim != train.obs_dim:
         raise ValueError("validation episodes have a different obs_dim")
-    val_extra = (np.concatenate([layout.split(o)[3] for o in val.obs], axis=0)
-                 if cfg.stack_extra and layout.extra_dim and val is not None and len(val)
+    has_cal = folds is not None or (val is not None and len(val) > 0)
+
+    def cal_obs() -> Iterator[np.ndarray]:
+        """The caller's rows the calibrator reads, in its order: the held-out folds one
+        after another, else the validation split."""
+        if folds is not None:
+            return (episodes.obs[int(i)] for f in folds for i in f)
+        return iter(val.obs) if val is not None else iter(())
+
+    val_extra = (np.concatenate([layout.split(o)[3] for o in cal_obs()], axis=0)
+                 if cfg.stack_extra and layout.extra_dim and has_cal
                  else None)  # what a stacking calibrator reads besides the logit
-    by_turn = (cfg.calibration_by_turn and turn_column is not None and val is not None
-               and len(val))
-    val_log_turns = (np.concatenate([o[:, turn_column] for o in val.obs]).astype(np.float64)
+    by_turn = cfg.calibration_by_turn and turn_column is not None and has_cal
+    val_log_turns = (np.concatenate([o[:, turn_column] for o in cal_obs()]).astype(np.float64)
                      if by_turn else None)  # what a turn-aware calibrator reads
-    if folds is not None:  # the same two, of the held-out folds in fold order
-        held = [episodes.obs[int(i)] for f in folds for i in f]
-        val_extra = (np.concatenate([layout.split(o)[3] for o in held], axis=0)
-                     if cfg.stack_extra and layout.extra_dim else None)
-        val_log_turns = (np.concatenate([o[:, turn_column] for o in held]).astype(np.float64)
-                         if cfg.calibration_by_turn and turn_column is not None else None)
-        del held
     compressor = None
     if cfg.compress_dim or cfg.compress_turn_dim:
         compressor = RowCompressor(cfg.compress_dim, cfg.compress_turn_dim, cfg.seed).fit(
@@ -522,6 +524,7 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
             and len(val) > cfg.val_max_conversations):
         keep = rng.choice(len(val), cfg.val_max_conversations, replace=False)
         es_val = val.subset(np.sort(keep))
+    held_out = [train.subset(f) for f in folds] if folds is not None else None
     members: list[PolicyNet] = []
     history: list[dict[str, Any]] = []
     offsets = []
@@ -529,9 +532,9 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         seed = cfg.seed + 1000 * k
         boot = cfg.ensemble_size > 1 and cfg.bootstrap and folds is None
         idx = rng.choice(len(train), size=len(train), replace=True) if boot else None
-        if folds is not None:  # all but fold k; fold k is this member's early-stopping set
+        if folds is not None and held_out is not None:  # all but fold k; fold k early-stops
             idx = np.concatenate([f for j, f in enumerate(folds) if j != k])
-            es_val = train.subset(folds[k])
+            es_val = held_out[k]
         if cfg.shared_rows:
             # the bootstrap as sampling counts over the one shared row table (no copy)
             sample = np.arange(len(train)) if idx is None else idx
@@ -586,29 +589,24 @@ def train_salesrl_agent(episodes: Episodes, cfg: TrainConfig, *,
         lap(f"member_{k}")
     member_offsets = np.array(offsets, dtype=np.float64)
     calibrator = Calibrator("none")
-    if cfg.calibration != "none" and folds is not None:
-        # out-of-fold: each held-out row scored by the one member that did not train on it
-        zs, ys, conv = [], [], []
-        for k, f in enumerate(folds):
-            vtab = table_of(train.subset(f))
-            z, base = _val_logits([members[k]], vtab, base_col, cfg.action_bound)
-            zs.append(z[:, 0] + member_offsets[k] + (base if base is not None else 0.0))
-            ys.append(vtab.y.numpy())
-            conv.append(np.repeat(f, vtab.lengths))
-        calibrator = fit_calibrator(np.concatenate(zs), np.concatenate(ys),
-                                    np.concatenate(conv), cfg.calibration, extra=val_extra,
-                                    log_turns=val_log_turns)
-        if calibrator.uses_turns:
-            calibrator.turn_column = int(turn_column)
-    elif cfg.calibration != "none" and val is not None and len(val):
-        vtab = table_of(val)
-        vconv = np.repeat(np.arange(len(val)), vtab.lengths)
-        z, base = _val_logits(members, vtab, base_col, cfg.action_bound)
-        z = z + member_offsets
-        if base is not None:
-            z = z + base[:, None]
-        calibrator = fit_calibrator(combine_logits(z, cfg.ensemble_combine), vtab.y.numpy(),
-                                    vconv, cfg.calibration, extra=val_extra,
+    if cfg.calibration != "none" and has_cal:
+        if folds is not None and held_out is not None:
+            # out-of-fold: each held-out row scored by the one member that did not train on it
+            zs, ys, conv = [], [], []
+            for k, (f, fold) in enumerate(zip(folds, held_out, strict=True)):
+                vtab = table_of(fold)
+                zk, base = _val_logits([members[k]], vtab, base_col, cfg.action_bound)
+                zs.append(zk[:, 0] + member_offsets[k] + (base if base is not None else 0.0))
+                ys.append(vtab.y.numpy())
+                conv.append(np.repeat(f, vtab.lengths))
+            z, y, groups = np.concatenate(zs), np.concatenate(ys), np.concatenate(conv)
+        else:  # has_cal without folds: the validation split
+            vtab = table_of(val)  # type: ignore[arg-type]
+            groups = np.repeat(np.arange(len(val)), vtab.lengths)
+            zk, base = _val_logits(members, vtab, base_col, cfg.action_bound)
+            zk = zk + member_offsets + (base[:, None] if base is not None else 0.0)
+            z, y = combine_logits(zk, cfg.ensemble_combine), vtab.y.numpy()
+        calibrator = fit_calibrator(z, y, groups, cfg.calibration, extra=val_extra,
                                     log_turns=val_log_turns)
         if calibrator.uses_turns:
             calibrator.turn_column = int(turn_column)
