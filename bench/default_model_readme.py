@@ -21,17 +21,19 @@ def main(argv: list[str]) -> None:
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file() and f.suffix != ".md")
     part = {name: sum(f.stat().st_size for f in (out / name).rglob("*") if f.is_file())
             for name in ("confidence", "guide") if (out / name).is_dir()}
+    requested = card.get("preset_requested")
+    picked = f" (picked by `{requested}`)" if requested and requested != card["preset"] else ""
     cache = os.environ.get("SALESRL_CACHE_DIR", "~/.cache/salesrl")
     rows = {
         "data": f"{d['conversations']:,} synthetic conversations, {d['turns']:,} turns, "
                 f"{d['unique_turns']:,} distinct turn texts, conversion rate "
                 f"{d['conversion_rate']:.1%}; + {d['adversarial_conversations']:,} "
                 f"counter-examples; sha256 `{d['sha256']}`",
-        "preset": f"`{card['preset']}`, overrides `{json.dumps(card['overrides'])}`, "
+        "preset": f"`{card['preset']}`{picked}, overrides `{json.dumps(card['overrides'])}`, "
                   f"seed {card['seed']}",
         "embedding": f"`{e['backend']}` ({e['model_id']}, dim {e['dim']})",
         "ensemble": f"{card['ensemble_size']} members; lexical evidence: "
-                    f"{card.get('lexical', False)}",
+                    f"{card.get('lexical', False)}; context prior: {card.get('context', False)}",
         "confidence": (f"fitted on {card['confidence']['folds']} out-of-fold agents "
                        f"(out-of-fold accuracy {card['confidence']['validation']['accuracy']:.3f}"
                        f"), {card['confidence']['coverage']:.0%} conformal sets"

@@ -279,3 +279,15 @@ def test_load_turns_off_onnxruntime_spinning_unless_asked(tmp_path: Path) -> Non
     agent = load(DEFAULT_MODEL_DIR, cache_path=tmp_path / "c.sqlite",
                  backend_options={"allow_spinning": True}, **quiet)
     assert agent.builder._backend.allow_spinning is True
+
+
+def test_shipped_model_matches_todays_state_builder(tmp_path: Path) -> None:
+    """A features change that moves the state rows must come with a retrained shipped model
+    (bench/train_default_model.sh); otherwise every user's first `salesrl analyze` warns."""
+    import warnings
+
+    from salesrl.agent.api import DEFAULT_MODEL_DIR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StateDriftWarning)
+        load(DEFAULT_MODEL_DIR, cache_path=tmp_path / "c.sqlite", confidence=False, guide=False)

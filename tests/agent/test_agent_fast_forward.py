@@ -118,8 +118,12 @@ def test_shipped_model_gives_the_same_probabilities() -> None:
     win[:] = enc.turn_mean.numpy() + win / 3 * enc.turn_std.numpy()
     x = agent._prepare(rows)
     z = reference_logits(agent.members_, x, agent.config_.action_bound) + agent.offsets_
+    if getattr(agent, "linear_", None) is not None:  # the network models its residual
+        z = z + x[:, -1:].astype(np.float64)
     extra = lay.split(x[:, : lay.obs_dim])[3]
-    cal = agent.calibrator_.apply(combine_logits(z, agent.config_.ensemble_combine), extra)
+    c = agent.calibrator_
+    log_turns = rows[:, c.turn_column].astype(np.float64) if c.uses_turns else None
+    cal = c.apply(combine_logits(z, agent.config_.ensemble_combine), extra, log_turns)
     old = 1 / (1 + np.exp(-cal))
     new = agent.predict_proba_rows(rows)
     assert np.abs(new - old).max() < 1e-5
