@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 TEXT_WIDTH = 56
 # what the table's other columns, padding and borders take
 FIXED_WIDTH = 76
+# "need payoff question (+13.3 pt)" on one line
+NEXT_MOVE_WIDTH = 32
 
 
 def read_conversations(path: Path) -> list[Conversation]:
@@ -102,8 +104,8 @@ def turn_table(conv: Conversation, updates: list[TurnUpdate]) -> Table:
     table.add_column("turning point", overflow="fold", max_width=22)
     guided = any(u.next_move is not None for u in updates)
     if guided:
-        table.add_column("next move", overflow="fold", max_width=24)
-    fixed = FIXED_WIDTH + (26 if guided else 0)
+        table.add_column("next move", overflow="fold", max_width=NEXT_MOVE_WIDTH)
+    fixed = FIXED_WIDTH + (NEXT_MOVE_WIDTH + 2 if guided else 0)
     text_width = max(12, min(TEXT_WIDTH, console.width - fixed))
     for t, u in zip(conv.turns, updates, strict=True):
         cells = [str(u.turn_index + 1), u.role, _short(t.text, text_width),

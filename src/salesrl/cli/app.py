@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -22,8 +23,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+#: width of output that goes to a file or a pipe (a CI log, ``| less``) when ``COLUMNS`` is
+#: unset: rich would assume 80, which folds the turn table's words mid-way ("closin g").
+PIPED_WIDTH = 160
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A rich console as wide as the terminal, ``COLUMNS``, or :data:`PIPED_WIDTH` when the
+    output is not a terminal and ``COLUMNS`` is unset."""
+    out = Console(stderr=stderr)
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        out.width = PIPED_WIDTH
+    return out
+
+
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
