@@ -76,10 +76,15 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_server(db_url: str, port: int, log: Path, engine: str = "baseline",
-                 model: Path | None = None) -> subprocess.Popen:
+                 model: Path | None = None, omp_threads: int | None = None
+                 ) -> subprocess.Popen:
     """``salesrl serve`` in a subprocess: the placeholder engine, or the agent (``model`` or
     the shipped one), so the benchmark measures what users run."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # the server's thread settings are its own defaults (salesrl serve picks one torch thread),
+    # not the benchmark's: drop what make exported for the tests
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    if omp_threads is not None:
+        env["OMP_NUM_THREADS"] = str(omp_threads)
     salesrl = str(Path(sys.executable).with_name("salesrl"))
     cmd = [salesrl, "serve", "--port", str(port), "--db", db_url, "--log-level", "warning"]
     if engine == "baseline":
@@ -261,6 +266,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=600, help="appends per level (at most)")
     ap.add_argument("--max-seconds", type=float, default=20.0, help="time cap per level")
     ap.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    ap.add_argument("--server-omp-threads", type=int, default=None,
+                    help="OMP_NUM_THREADS of the server (default: unset, as a user runs it)")
     ap.add_argument("--json", type=Path, default=Path("bench/results/service.json"))
     ap.add_argument("--engine", choices=("baseline", "agent"), default="baseline",
                     help="placeholder engine, or the RL agent (MiniLM embedding per turn)")
@@ -280,7 +287,8 @@ def main() -> None:
         Repository(db).create_api_key("bench", hash_key(key), key[:8])
         db.dispose()
         port = free_port()
-        proc = start_server(db_url, port, Path(tmp) / "server.log", args.engine, args.model)
+        proc = start_server(db_url, port, Path(tmp) / "server.log", args.engine, args.model,
+                            args.server_omp_threads)
         try:
             rows = [asyncio.run(run_level(f"http://127.0.0.1:{port}", key, c, args.requests,
                                           args.max_seconds, proc.pid, args.client, args.rate))
@@ -313,7 +321,7 @@ def main() -> None:
                       + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in verdict.items()),
                       highlight=False)
     report = {"benchmark": "service_turn_append", "engine": args.engine, "client": args.client,
-              "load": load,
+              "load": load, "server_omp_threads": args.server_omp_threads,
               "db": "sqlite" if not args.db else "custom",
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "platform": platform.platform(),

@@ -1,6 +1,7 @@
 """Per-turn latency of a live session of the shipped agent (or ``--model DIR``).
 
     .venv/bin/python bench/bench_session.py [--model DIR] [--n 50] [--seed 123]
+        [--torch-threads N] [--worker-thread]
 
 Replays ``n`` synthetic conversations (not the training seed) turn by turn through
 ``salesrl.load(...).session()`` and reports p50 / p95 milliseconds per turn of:
@@ -15,18 +16,23 @@ Replays ``n`` synthetic conversations (not the training seed) turn by turn throu
   turning-point test, and the guide (tagging the turn, then the advisor's next move).
 
 It also checks that the session's probabilities equal ``predict`` on the whole conversation.
-The embedding cache is a fresh temporary file, so "cold" is really cold.
+The embedding cache is a fresh temporary file, so "cold" is really cold. torch's thread count
+matters on the main thread (its OpenMP team spans the cores; a turn's tensors are too small to
+pay for it): compare ``--torch-threads 1`` with the default, and ``--worker-thread``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from salesrl.agent.api import load
 from salesrl.guidance.turning_points import LiveTurningPoints, turn_cause
@@ -45,7 +51,24 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=50)
     ap.add_argument("--seed", type=int, default=123)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--torch-threads", type=int, default=None,
+                    help="torch.set_num_threads(N) first (default: torch's own choice)")
+    ap.add_argument("--worker-thread", action="store_true",
+                    help="replay in a worker thread, as the service's scorer does")
     args = ap.parse_args()
+    if args.torch_threads is not None:
+        torch.set_num_threads(args.torch_threads)
+    if args.worker_thread:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            out = pool.submit(_run, args).result()
+    else:
+        out = _run(args)
+    print(json.dumps(out, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+
+
+def _run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         agent = load(args.model, cache_path=Path(tmp) / "cache.sqlite")
         agent.builder.load()
@@ -105,10 +128,10 @@ def main() -> None:
            "guide_tag_turn": _pct(tag) if tag else None,
            "guide_next_move": _pct(advise) if advise else None,
            "confidence_module": agent.confidence is not None, "guide": guide is not None,
-           "max_abs_diff_session_vs_predict": max_diff}
-    print(json.dumps(out, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
+           "max_abs_diff_session_vs_predict": max_diff,
+           "torch_threads": torch.get_num_threads(), "worker_thread": args.worker_thread,
+           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+    return out
 
 
 if __name__ == "__main__":

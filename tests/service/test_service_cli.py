@@ -72,3 +72,45 @@ def test_bad_settings_are_one_line_errors(monkeypatch: pytest.MonkeyPatch) -> No
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "SALESRL_MAX_TEXT_CHARS" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture
+def torch_threads() -> object:
+    """torch's intra-op threads and the BLAS / OpenMP pools, restored after the test (they are
+    process-wide)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    with threadpool_limits(limits=None):  # restores every pool's size on exit
+        yield torch
+    torch.set_num_threads(before)
+
+
+def test_serve_uses_one_torch_thread_unless_told(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                 torch_threads: object) -> None:
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import salesrl.service.server as server
+
+    torch = torch_threads
+    monkeypatch.setattr(server, "run", lambda settings, **kw: None)
+    monkeypatch.delenv("SALESRL_TORCH_THREADS", raising=False)
+    db = ["--db", str(tmp_path / "s.db")]
+    torch.set_num_threads(2)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the user chose: left alone
+    assert runner.invoke(app, ["serve", *db]).exit_code == 0
+    assert torch.get_num_threads() == 2
+    monkeypatch.delenv("OMP_NUM_THREADS")  # nobody chose: one thread per forward
+    threadpool_limits(2)
+    assert runner.invoke(app, ["serve", *db]).exit_code == 0
+    assert torch.get_num_threads() == 1
+    assert {pool["num_threads"] for pool in threadpool_info()} == {1}  # BLAS and OpenMP too
+    assert runner.invoke(app, ["serve", *db, "--torch-threads", "2"]).exit_code == 0
+    assert torch.get_num_threads() == 2
+    monkeypatch.setenv("SALESRL_TORCH_THREADS", "1")
+    assert runner.invoke(app, ["serve", *db]).exit_code == 0
+    assert torch.get_num_threads() == 1
+    bad = runner.invoke(app, ["serve", *db, "--torch-threads", "0"])
+    assert bad.exit_code == 2 and "--torch-threads" in bad.output
+    assert "Traceback" not in bad.output
