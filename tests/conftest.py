@@ -49,3 +49,16 @@ def hashing_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The offline hashing embedding and a cache folder of the test's own."""
     monkeypatch.setenv("SALESRL_EMBEDDING_BACKEND", "hashing")
     monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def thread_pools() -> Any:
+    """torch (the module), with torch's intra-op threads and every BLAS / OpenMP pool restored
+    after the test (they are process-wide)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    with threadpool_limits(limits=None):  # restores every pool's size on exit
+        yield torch
+    torch.set_num_threads(before)

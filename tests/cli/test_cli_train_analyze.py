@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from salesrl.cli.main import app
@@ -130,3 +131,25 @@ def test_analyze_reads_standard_input(trained: tuple[Path, Path]) -> None:
     doc = json.loads(result.output)
     assert doc["conversations"][0]["id"] == "stdin"
     assert len(doc["conversations"][0]["turns"]) == 4
+
+
+def test_analyze_sizes_the_thread_pools_for_turn_by_turn_work(
+        trained: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        thread_pools: object) -> None:
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    torch = thread_pools
+    path = tmp_path / "call.txt"
+    path.write_text(CALL)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    threadpool_limits(2)
+    torch.set_num_threads(2)
+    result = CliRunner().invoke(app, ["analyze", str(path), "--model", str(trained[0])])
+    assert result.exit_code == 0, result.output
+    assert torch.get_num_threads() == 1
+    assert {pool["num_threads"] for pool in threadpool_info()} == {1}
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the user's choice is kept
+    torch.set_num_threads(2)
+    assert CliRunner().invoke(app, ["analyze", str(path), "--model", str(trained[0])]
+                              ).exit_code == 0
+    assert torch.get_num_threads() == 2

@@ -74,26 +74,13 @@ def test_bad_settings_are_one_line_errors(monkeypatch: pytest.MonkeyPatch) -> No
     assert "SALESRL_MAX_TEXT_CHARS" in result.output and "Traceback" not in result.output
 
 
-@pytest.fixture
-def torch_threads() -> object:
-    """torch's intra-op threads and the BLAS / OpenMP pools, restored after the test (they are
-    process-wide)."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    with threadpool_limits(limits=None):  # restores every pool's size on exit
-        yield torch
-    torch.set_num_threads(before)
-
-
 def test_serve_uses_one_torch_thread_unless_told(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                 torch_threads: object) -> None:
+                                                 thread_pools: object) -> None:
     from threadpoolctl import threadpool_info, threadpool_limits
 
     import salesrl.service.server as server
 
-    torch = torch_threads
+    torch = thread_pools
     monkeypatch.setattr(server, "run", lambda settings, **kw: None)
     monkeypatch.delenv("SALESRL_TORCH_THREADS", raising=False)
     db = ["--db", str(tmp_path / "s.db")]

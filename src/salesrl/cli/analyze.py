@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from salesrl.cli.app import app, console, friendly_errors, warnings_as_lines
+from salesrl.cli.app import app, console, friendly_errors, limit_thread_pools, warnings_as_lines
 from salesrl.conversation import Conversation, DataError, parse_conversation, read_jsonl
 from salesrl.conversation.plaintext import parse_plaintext
 
@@ -142,8 +142,11 @@ def footer(agent: SalesAgent, last: TurnUpdate | None) -> str:
 
 def load_model(path: Path | None, option: str = "--model") -> SalesAgent:
     """:func:`salesrl.load` for a command: a model for another backend becomes a located
-    :class:`DataError`, a state-drift warning one yellow line on stderr."""
+    :class:`DataError`, a state-drift warning one yellow line on stderr. The thread pools are
+    sized for turn-by-turn work first (:func:`~salesrl.cli.app.limit_thread_pools`)."""
     from salesrl.agent.api import StateDriftWarning, load
+
+    limit_thread_pools()
     from salesrl.agent.artifacts import IncompatibleArtifactError
 
     with warnings_as_lines(StateDriftWarning):

@@ -55,6 +55,34 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def limit_thread_pools(threads: int | None = None, option: str = "--torch-threads") -> int:
+    """Size the OpenMP and BLAS thread pools (torch's, numpy's, scikit-learn's) for turn-by-turn
+    work; return torch's thread count in force.
+
+    ``threads`` given: use it. Otherwise keep what ``OMP_NUM_THREADS`` asked for, and when it
+    is unset use one thread: the pools are sized to the cores, and on one turn's arrays they
+    spin more than they help (BENCHMARKS.md, session 11: a server spent 14 ms of CPU per cached
+    append with the default pools, 6 ms with one thread each; a live session 8.0 against 3.8 ms
+    per turn). ``threadpoolctl`` (scikit-learn's dependency) reaches the pools of libraries
+    already loaded, so they are imported first; onnxruntime's threads are the embedding
+    backend's own setting. ``salesrl train`` and ``evaluate`` keep the defaults.
+    """
+    import numpy  # noqa: F401 - loads OpenBLAS before the pools are limited
+    import sklearn.linear_model  # noqa: F401 - loads its OpenMP runtime
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    if threads is not None:
+        if threads < 1:
+            raise DataError(f"must be at least 1, got {threads}", field=option)
+    elif not os.environ.get("OMP_NUM_THREADS"):
+        threads = 1
+    if threads is not None:
+        threadpool_limits(threads)
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
 @app.callback()
 def _root() -> None:
     """salesrl: turn-by-turn conversion probability for sales conversations."""

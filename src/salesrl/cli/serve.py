@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from salesrl.cli.app import app, console, friendly_errors
+from salesrl.cli.app import app, console, friendly_errors, limit_thread_pools
 from salesrl.conversation import DataError
 
 DB_HELP = ("Database: a SQLAlchemy URL (sqlite:///path.db, postgresql://user:pw@host/db) or a "
@@ -17,33 +16,6 @@ DB_HELP = ("Database: a SQLAlchemy URL (sqlite:///path.db, postgresql://user:pw@
 THREADS_HELP = ("Threads of torch's and the BLAS pools for the model's work. Default: what "
                 "OMP_NUM_THREADS says when it is set, else 1 (a turn's arrays are tiny; more "
                 "threads mostly spin).")
-
-
-def per_turn_threads(threads: int | None) -> int:
-    """Limit the OpenMP and BLAS thread pools (torch's, numpy's, scikit-learn's) for serving;
-    return torch's thread count in force.
-
-    ``threads`` given: use it. Otherwise keep what ``OMP_NUM_THREADS`` asked for, and when it
-    is unset use one thread: the pools are sized to the cores, and on one turn's arrays they
-    spin more than they help (BENCHMARKS.md, "Service load", session 11: the server spent
-    13-15 ms of CPU per cached append with the default pools, 6 ms with one thread each).
-    ``threadpoolctl`` (scikit-learn's dependency) reaches the pools of libraries already loaded,
-    so they are imported first; onnxruntime's threads are the embedding backend's own setting.
-    """
-    import numpy  # noqa: F401 - loads OpenBLAS before the pools are limited
-    import sklearn.linear_model  # noqa: F401 - loads its OpenMP runtime
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    if threads is not None:
-        if threads < 1:
-            raise DataError(f"must be at least 1, got {threads}", field="--torch-threads")
-    elif not os.environ.get("OMP_NUM_THREADS"):
-        threads = 1
-    if threads is not None:
-        threadpool_limits(threads)
-        torch.set_num_threads(threads)
-    return torch.get_num_threads()
 
 
 def _settings(**overrides: Any) -> Any:
@@ -84,7 +56,7 @@ def serve(
     from salesrl.service.server import run
 
     settings = _settings(host=host, port=port, db_url=db)
-    per_turn_threads(torch_threads)
+    limit_thread_pools(torch_threads, option="--torch-threads")
     from salesrl.models import DEFAULT_MODEL_DIR
 
     engine = None
