@@ -145,9 +145,9 @@ def load_model(path: Path | None, option: str = "--model") -> SalesAgent:
     :class:`DataError`, a state-drift warning one yellow line on stderr. The thread pools are
     sized for turn-by-turn work first (:func:`~salesrl.cli.app.limit_thread_pools`)."""
     from salesrl.agent.api import StateDriftWarning, load
+    from salesrl.agent.artifacts import IncompatibleArtifactError
 
     limit_thread_pools()
-    from salesrl.agent.artifacts import IncompatibleArtifactError
 
     with warnings_as_lines(StateDriftWarning):
         try:

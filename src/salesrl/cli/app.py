@@ -55,7 +55,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def limit_thread_pools(threads: int | None = None, option: str = "--torch-threads") -> int:
+def limit_thread_pools(threads: int | None = None) -> int:
     """Size the OpenMP and BLAS thread pools (torch's, numpy's, scikit-learn's) for turn-by-turn
     work; return torch's thread count in force.
 
@@ -74,7 +74,7 @@ def limit_thread_pools(threads: int | None = None, option: str = "--torch-thread
 
     if threads is not None:
         if threads < 1:
-            raise DataError(f"must be at least 1, got {threads}", field=option)
+            raise DataError(f"must be at least 1, got {threads}", field="--torch-threads")
     elif not os.environ.get("OMP_NUM_THREADS"):
         threads = 1
     if threads is not None:

@@ -56,7 +56,7 @@ def serve(
     from salesrl.service.server import run
 
     settings = _settings(host=host, port=port, db_url=db)
-    limit_thread_pools(torch_threads, option="--torch-threads")
+    limit_thread_pools(torch_threads)
     from salesrl.models import DEFAULT_MODEL_DIR
 
     engine = None
