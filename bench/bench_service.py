@@ -80,8 +80,8 @@ def start_server(db_url: str, port: int, log: Path, engine: str = "baseline",
                  ) -> subprocess.Popen:
     """``salesrl serve`` in a subprocess: the placeholder engine, or the agent (``model`` or
     the shipped one), so the benchmark measures what users run."""
-    # the server's thread settings are its own defaults (salesrl serve picks one torch thread),
-    # not the benchmark's: drop what make exported for the tests
+    # the server's thread pools are sized by salesrl serve itself (one thread each unless
+    # OMP_NUM_THREADS is set), not by the benchmark: drop what make exported for the tests
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     if omp_threads is not None:
         env["OMP_NUM_THREADS"] = str(omp_threads)

@@ -17,8 +17,9 @@ Replays ``n`` synthetic conversations (not the training seed) turn by turn throu
 
 It also checks that the session's probabilities equal ``predict`` on the whole conversation.
 The embedding cache is a fresh temporary file, so "cold" is really cold. torch's thread count
-matters on the main thread (its OpenMP team spans the cores; a turn's tensors are too small to
-pay for it): compare ``--torch-threads 1`` with the default, and ``--worker-thread``.
+matters (its OpenMP team spans the cores; a turn's tensors are too small to pay for it), on the
+main thread and in a worker thread alike: compare ``--torch-threads 1`` with the default, each
+with and without ``--worker-thread``.
 """
 
 from __future__ import annotations
